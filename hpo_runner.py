@@ -1,0 +1,223 @@
+"""hpo-runner: the command line of hpo-mab (parse, validate, call the library, print)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from inputs.errors import InputError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_BAD_INPUT = 2
+EXIT_GOAL_NOT_REACHED = 3
+EXIT_INTERRUPTED = 130
+LOG_LEVELS = ("debug", "info", "warn", "error", "log")
+_SHORT_EQUALS = re.compile(r"^(-[A-Za-z])=(.*)$")
+
+
+def _upper(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    return value.upper() if value is not None else None
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.argument("config")
+@click.argument("num_trials", type=click.IntRange(min=1))
+@click.option(
+    "-m", "--mode", default=None, callback=_upper, help="Optimizer mode: RANDOM (alias SOBOL). [default: RANDOM]"
+)
+@click.option(
+    "-s", "--spec", default=None, callback=_upper, help="Acquisition or strategy of the mode. [default: RANDOM]"
+)
+@click.option(
+    "-e",
+    "--exp_crt",
+    default="TIME",
+    show_default=True,
+    type=click.Choice(["TIME", "GOAL"], case_sensitive=False),
+    help="Stop each repetition at the time budget or at the goal.",
+)
+@click.option(
+    "-eg",
+    "--exp_goal",
+    type=float,
+    default=None,
+    help="GOAL target (error or accuracy, see -gm). [default: the table's 10th-best configuration]",
+)
+@click.option(
+    "-gm",
+    "--goal_metric",
+    default="error",
+    show_default=True,
+    type=click.Choice(["error", "accuracy"]),
+    help="Metric of the goal: error (<=) or accuracy (>=).",
+)
+@click.option(
+    "-et",
+    "--exp_time",
+    default="1d",
+    show_default=True,
+    help="TIME budget per repetition on the run's clock: seconds or 45s, 30m, 12h, 1.5h, 1d, 1w.",
+)
+@click.option("-c", "--conf", default=None, help="Run configuration: a file, or a name in the -rc folder.")
+@click.option(
+    "-rc",
+    "--run_conf",
+    "run_conf_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of run configurations. [default: the bundled run_conf/]",
+)
+@click.option(
+    "-hc",
+    "--hp_conf",
+    "hp_conf_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of hyperparameter configurations. [default: the bundled hp_conf/]",
+)
+@click.option(
+    "-w",
+    "--worker_url",
+    default="none",
+    show_default=True,
+    help="Dask scheduler address for remote workers (tcp://HOST:PORT); lookup replays run locally.",
+)
+@click.option(
+    "-l",
+    "--log_level",
+    default="warn",
+    show_default=True,
+    type=click.Choice(LOG_LEVELS, case_sensitive=False),
+    help="'log' prints one line per trial; otherwise a progress bar on a terminal.",
+)
+@click.option(
+    "-r", "--rerun", is_flag=True, help="Resume the stored run with these settings, or extend it to NUM_TRIALS."
+)
+@click.option("-p", "--pkl", is_flag=True, help="Also save the optimizer internals of every trial (<trace>.pkl.gz).")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed of the run. [default: random, recorded]")
+@click.option(
+    "--max-trials",
+    "max_trials",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Cap on evaluations per repetition (either criterion). [GOAL default: 10000]",
+)
+@click.option(
+    "--results",
+    "results_dir",
+    type=click.Path(path_type=Path),
+    default=Path("results"),
+    show_default=True,
+    help="Folder of the result store (hpo.sqlite) and exported traces.",
+)
+@click.option(
+    "--overhead",
+    default="none",
+    show_default=True,
+    help="Optimizer time charged to the simulated clock: measured, none, or SECONDS per trial.",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="hpo-mab", prog_name="hpo-runner")
+def cli(
+    config: str,
+    num_trials: int,
+    mode: str | None,
+    spec: str | None,
+    exp_crt: str,
+    exp_goal: float | None,
+    goal_metric: str,
+    exp_time: str,
+    conf: str | None,
+    run_conf_dir: Path | None,
+    hp_conf_dir: Path | None,
+    worker_url: str,
+    log_level: str,
+    rerun: bool,
+    pkl: bool,
+    seed: int | None,
+    max_trials: int | None,
+    results_dir: Path,
+    overhead: str,
+    debug: bool,
+) -> None:
+    """Optimise the hyperparameters of CONFIG, NUM_TRIALS independent repetitions.
+
+    CONFIG is a bundled benchmark (digits-mlp), the name of an hp_conf in the -hc folder, or a
+    path to an hp_conf file. Exit codes: 0 done, 1 unexpected error, 2 bad input, 3 a GOAL run
+    stopped at its cap without reaching the goal, 130 interrupted (stored trials are kept).
+    """
+    from runtime.app import RunRequest, run_request
+
+    request = RunRequest(
+        config=config,
+        num_trials=num_trials,
+        mode=mode,
+        spec=spec,
+        criterion=exp_crt.upper(),
+        goal=exp_goal,
+        goal_metric=goal_metric,
+        exp_time=exp_time,
+        conf=conf,
+        run_conf_dir=run_conf_dir,
+        hp_conf_dir=hp_conf_dir,
+        worker_url=worker_url,
+        log_level=log_level.lower(),
+        rerun=rerun,
+        pkl=pkl,
+        seed=seed,
+        max_trials=max_trials,
+        results_dir=results_dir,
+        overhead=overhead,
+    )
+    report = run_request(request, echo=click.echo)
+    if report.goal_missed:
+        click.echo(f"goal not reached in repetition(s) {', '.join(map(str, report.goal_missed))}", err=True)
+        sys.exit(EXIT_GOAL_NOT_REACHED)
+
+
+def split_short_equals(argv: list[str]) -> list[str]:
+    """Accept the original ``-m=GP`` spelling: ``-x=VALUE`` becomes ``-x VALUE``."""
+    out: list[str] = []
+    for arg in argv:
+        match = _SHORT_EQUALS.match(arg)
+        out.extend(match.groups() if match else [arg])
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; bad input is one line on stderr with exit code 2, no traceback unless --debug."""
+    args = split_short_equals(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="hpo_runner.py", standalone_mode=False)
+    except InputError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc.line()}", err=True)
+        return EXIT_BAD_INPUT
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("interrupted: finished trials are stored; run again with -r to resume", err=True)
+        return EXIT_INTERRUPTED
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    except Exception as exc:  # the last guard of the CLI: one line unless --debug
+        if debug:
+            raise
+        click.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

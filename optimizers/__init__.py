@@ -1,0 +1,1 @@
+"""HPO algorithms that propose the next candidate from the history: one interface, many plug-ins."""

@@ -1,0 +1,48 @@
+"""The common interface of optimizers, and the history they learn from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from searchspace.space import CandidatePool
+
+
+@dataclass
+class History:
+    """Evaluated candidates of one repetition, in order (what every optimizer sees)."""
+
+    positions: list[int] = field(default_factory=list)
+    errors: list[float] = field(default_factory=list)
+
+    def add(self, position: int, error: float) -> None:
+        """Record one finished evaluation."""
+        self.positions.append(position)
+        self.errors.append(error)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def features(self, pool: CandidatePool) -> np.ndarray:
+        """Encoded features of the evaluated candidates."""
+        return pool.features[self.positions]
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The optimizer's choice: a pool position, plus what it computed on the way (for ``-p``)."""
+
+    position: int
+    internals: dict[str, Any] = field(default_factory=dict)
+
+
+class Optimizer(Protocol):
+    """Proposes the next candidate among the remaining ones of the pool."""
+
+    name: str
+
+    def propose(self, history: History, pool: CandidatePool, rng: np.random.Generator) -> Proposal:
+        """Choose one remaining candidate; must not change ``history`` or ``pool``."""
+        ...

@@ -1,0 +1,141 @@
+"""From the command line's request to a finished run: validate everything first, then run."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from arms.modes import resolve_mode
+from inputs.cli_values import check_goal, parse_overhead, parse_worker_url
+from inputs.errors import InputError
+from inputs.files import find_config
+from inputs.run_conf import RunConf, load_run_conf
+from inputs.timestr import format_seconds, parse_seconds
+from runtime.criteria import Overhead, StopCriterion
+from runtime.progress import BarReporter, LineReporter, Reporter
+from runtime.session import RunReport, RunSettings, execute
+from runtime.summary import summary_lines
+from surrogates.registry import REPO, load_benchmark
+
+BUNDLED_RUN_CONF = REPO / "run_conf"
+LOGGER = logging.getLogger("hpo_mab")
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """The command line's values, as given."""
+
+    config: str
+    num_trials: int
+    mode: str | None = None
+    spec: str | None = None
+    criterion: str = "TIME"
+    goal: float | None = None
+    goal_metric: str = "error"
+    exp_time: str = "1d"
+    conf: str | None = None
+    run_conf_dir: Path | None = None
+    hp_conf_dir: Path | None = None
+    worker_url: str = "none"
+    log_level: str = "warn"
+    rerun: bool = False
+    pkl: bool = False
+    seed: int | None = None
+    max_trials: int | None = None
+    results_dir: Path = Path("results")
+    overhead: str = "none"
+
+
+def load_request_run_conf(conf: str | None, directory: Path | None) -> RunConf:
+    """The run_conf of ``-c`` (a file or a name in ``-rc``), or the built-in defaults."""
+    if conf is None:
+        return RunConf()
+    path = find_config(conf, directory if directory is not None else BUNDLED_RUN_CONF, "run_conf")
+    return load_run_conf(path)
+
+
+def build_settings(request: RunRequest, warn: Callable[[str], None]) -> RunSettings:
+    """Validate every value of the request (raising InputError) and load the benchmark."""
+    mode, spec = resolve_mode(request.mode, request.spec)
+    overhead_mode, overhead_seconds = parse_overhead(request.overhead)
+    worker = parse_worker_url(request.worker_url)
+    budget = parse_seconds(request.exp_time, "-et/--exp_time")
+    for flag, folder in (("-rc/--run_conf", request.run_conf_dir), ("-hc/--hp_conf", request.hp_conf_dir)):
+        if folder is not None and not folder.is_dir():
+            raise InputError(f"not a folder: {folder}", key=flag)
+    run_conf = load_request_run_conf(request.conf, request.run_conf_dir)
+    benchmark = load_benchmark(request.config, request.hp_conf_dir)
+    if worker is not None:
+        warn(f"worker {worker} is not used: lookup-table replays run in this process")
+    if request.criterion == "GOAL":
+        goal = request.goal
+        if goal is None:
+            tenth = benchmark.default_goal()
+            goal = tenth if request.goal_metric == "accuracy" else 1.0 - tenth
+            warn(f"goal: {request.goal_metric} {goal:.6g} (the table's 10th-best accuracy {tenth:.6g})")
+        check_goal(goal, request.goal_metric)
+        best = float(benchmark.best_accuracies()[0])
+        target_accuracy = goal if request.goal_metric == "accuracy" else 1.0 - goal
+        if target_accuracy > best + 1e-12:
+            warn(
+                f"the goal (accuracy {target_accuracy:.6g}) is above the table's best accuracy {best:.6g}; "
+                f"each repetition will stop at its cap"
+            )
+        criterion = StopCriterion("GOAL", goal=goal, metric=request.goal_metric, max_trials=request.max_trials)
+    else:
+        if request.goal is not None:
+            warn("-eg/--exp_goal is ignored under -e TIME")
+        criterion = StopCriterion("TIME", budget=budget, max_trials=request.max_trials)
+    return RunSettings(
+        benchmark=benchmark,
+        mode=mode,
+        spec=spec,
+        run_conf=run_conf,
+        criterion=criterion,
+        overhead=Overhead(overhead_mode, overhead_seconds),
+        num_reps=request.num_trials,
+        results_dir=request.results_dir,
+        seed=request.seed,
+        rerun=request.rerun,
+        keep_internals=request.pkl,
+    )
+
+
+def run_request(request: RunRequest, echo: Callable[..., None]) -> RunReport:
+    """Validate, run, print the summary; returns the report."""
+    logging.basicConfig(level=_LOG_LEVEL[request.log_level], format="%(levelname)s %(message)s", stream=sys.stderr)
+
+    def warn(message: str) -> None:
+        if request.log_level != "error":
+            echo(f"note: {message}", err=True)
+
+    settings = build_settings(request, warn)
+    if request.criterion == "TIME":
+        LOGGER.info("TIME budget %s per repetition", format_seconds(settings.criterion.budget))
+    reporter = _reporter(request.log_level)
+    report = execute(settings, reporter)
+    for note in report.notes:
+        warn(note)
+    for line in summary_lines(report):
+        echo(line)
+    return report
+
+
+_LOG_LEVEL = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "log": logging.WARNING,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+}
+
+
+def _reporter(log_level: str) -> Reporter:
+    if log_level in ("log", "debug", "info"):
+        return LineReporter()
+    if sys.stderr.isatty():
+        return BarReporter()
+    return Reporter()

@@ -1,0 +1,164 @@
+"""A run: N repetitions of one (benchmark, mode, spec, criterion) with store, resume and exports."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from arms.modes import build_strategy
+from inputs.run_conf import RunConf
+from inputs.timestr import budget_dirname
+from runtime.criteria import GOAL, Overhead, StopCriterion
+from runtime.export import trace_name, write_internals, write_json_trace, write_trials_csv
+from runtime.loop import RepetitionOutcome, run_repetition
+from runtime.progress import Reporter
+from runtime.store import ResultStore, RunRecord, Trial
+from surrogates.lookup import LookupBenchmark
+
+STORE_NAME = "hpo.sqlite"
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything that defines a run (NUM_TRIALS aside, which ``-r`` may extend)."""
+
+    benchmark: LookupBenchmark
+    mode: str
+    spec: str
+    run_conf: RunConf
+    criterion: StopCriterion
+    overhead: Overhead
+    num_reps: int
+    results_dir: Path
+    seed: int | None = None
+    rerun: bool = False
+    keep_internals: bool = False
+
+    def identity(self) -> dict:
+        """The settings that must match for ``-r`` to continue a stored run."""
+        c = self.criterion
+        return {
+            "benchmark": self.benchmark.name,
+            "hp_conf_sha256": _sha256(Path(self.benchmark.hp_conf.source)),
+            "table_sha256": _sha256(self.benchmark.table_path),
+            "mode": self.mode,
+            "spec": self.spec,
+            "title": self.run_conf.title,
+            "run_conf": _canonical_run_conf(self.run_conf),
+            "criterion": c.kind,
+            "budget": c.budget if c.kind == "TIME" else None,
+            "goal": c.goal if c.kind == "GOAL" else None,
+            "goal_metric": c.metric if c.kind == "GOAL" else None,
+            "max_trials": c.max_trials,
+            "overhead": str(self.overhead),
+        }
+
+
+@dataclass
+class RunReport:
+    """What a finished run produced."""
+
+    run: RunRecord
+    outcomes: list[RepetitionOutcome]
+    trace_path: Path
+    csv_path: Path
+    internals_path: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def goal_missed(self) -> list[int]:
+        """Repetitions of a GOAL run that stopped without reaching the goal."""
+        if self.run.settings["criterion"] != "GOAL":
+            return []
+        return [o.rep for o in self.outcomes if o.stop_reason != GOAL]
+
+
+def execute(settings: RunSettings, reporter: Reporter) -> RunReport:
+    """Run, resume or extend the run; every trial is stored as it ends, exports are written at the end."""
+    store_path = settings.results_dir / STORE_NAME
+    notes: list[str] = []
+    with ResultStore(store_path) as store:
+        identity = settings.identity()
+        key = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+        run = store.latest_run(key, settings.seed) if settings.rerun else None
+        created = run is None
+        if run is None:
+            if settings.rerun:
+                notes.append("no stored run with these settings to resume; starting a new run")
+            seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
+            run = store.create_run(key, {**identity, "seed": seed}, seed, settings.num_reps)
+        elif settings.num_reps > run.num_reps:
+            store.set_num_reps(run.id, settings.num_reps)
+            notes.append(f"extending run #{run.id} from {run.num_reps} to {settings.num_reps} repetitions")
+            run = store.run(run.id)
+        num_reps = max(run.num_reps, settings.num_reps)
+        reporter.start(run, num_reps, settings.criterion)
+        outcomes = []
+        for rep in range(num_reps):
+            strategy = build_strategy(settings.mode, settings.spec, settings.run_conf)
+            reporter.rep_start(rep)
+            outcome = run_repetition(
+                benchmark=settings.benchmark,
+                strategy=strategy,
+                criterion=settings.criterion,
+                overhead=settings.overhead,
+                store=store,
+                run_id=run.id,
+                rep=rep,
+                seed=run.seed,
+                keep_internals=settings.keep_internals,
+                on_trial=reporter.trial,
+            )
+            outcomes.append(outcome)
+            reporter.rep_end(outcome)
+        reporter.close()
+        trials = store.trials(run.id)
+        folder = settings.results_dir / settings.benchmark.name / _criterion_dirname(settings.criterion)
+        trace = folder / trace_name(settings.mode, settings.spec, settings.run_conf.title, num_reps)
+        backup = _keep_previous(trace) if created else None
+        if backup:
+            notes.append(f"kept the previous trace as {backup.name}")
+        write_json_trace(trace, trials, num_reps)
+        csv_path = write_trials_csv(trace.with_suffix(".csv"), trials, settings.benchmark.space.names)
+        internals = None
+        if settings.keep_internals:
+            internals = write_internals(trace.with_suffix(".pkl.gz"), store.internals(run.id))
+    return RunReport(run, outcomes, trace, csv_path, internals, notes)
+
+
+def _criterion_dirname(criterion: StopCriterion) -> str:
+    if criterion.kind == "TIME":
+        return budget_dirname(criterion.budget)
+    return f"G{criterion.goal:g}"
+
+
+def _keep_previous(trace: Path) -> Path | None:
+    """Move the trace of an earlier run out of the way (``<name>.~k~``) instead of overwriting it."""
+    if not trace.exists():
+        return None
+    k = 1
+    while trace.with_name(f"{trace.name}.~{k}~").exists():
+        k += 1
+    backup = trace.with_name(f"{trace.name}.~{k}~")
+    trace.replace(backup)
+    return backup
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _canonical_run_conf(conf: RunConf) -> dict:
+    return {"arms": [list(a) for a in conf.arms], "pool": conf.pool.__dict__, "options": conf.options}
+
+
+def best_trial(trials: list[Trial]) -> Trial | None:
+    """The trial with the lowest error (the first one on ties)."""
+    return min(trials, key=lambda t: (t.error, t.rep, t.trial), default=None)

@@ -1,0 +1,176 @@
+"""Lookup-table benchmarks: real training runs replayed from a table on the simulated clock.
+
+Table format (CSV, CSV.gz or Parquet; one row per configuration):
+
+* one column per hyperparameter, named as in the hp_conf (``param_order``), values in its domain;
+* ``<prefix>1`` .. ``<prefix>E``: the metric after each epoch, E = ``config.max_epoch``
+  (prefix ``config.epoch_column_prefix``, default ``acc_``; metric ``config.metric``: accuracy in
+  [0, 1] by default, or error, or perplexity -> accuracy (1000 - ppl) / 1000);
+* ``config.time_column`` (default ``train_time``): seconds to train all E epochs (>= 0);
+* optional extra metrics in columns named ``metric_<name>``.
+
+Error of a row after k epochs = 1 - max(acc_1..acc_k); time for k epochs = total * k / E, times
+``config.time_scale`` (simulated seconds per table second, default 1). The pool is the rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from inputs.errors import InputError
+from inputs.hp_conf import HpConf
+from searchspace.space import CandidatePool, SearchSpace
+from surrogates.base import Result
+
+EXTRA_PREFIX = "metric_"
+SUFFIXES = (".csv", ".csv.gz", ".parquet")
+
+
+@dataclass
+class LookupTable:
+    """Validated per-epoch accuracies and training times of a table."""
+
+    configs: pd.DataFrame
+    accuracy: np.ndarray  # (rows, epochs)
+    train_time: np.ndarray  # (rows,)
+    extras: pd.DataFrame
+
+    @property
+    def epochs(self) -> int:
+        """Number of epochs E."""
+        return self.accuracy.shape[1]
+
+
+def read_table(path: Path, conf: HpConf) -> LookupTable:
+    """Read and validate a table against its hp_conf; errors name the file, row and column."""
+    source = str(path)
+    name = Path(path).name.lower()
+    if not name.endswith(SUFFIXES):
+        raise InputError(f"expected a .csv, .csv.gz or .parquet table, got {Path(path).name!r}", source)
+    try:
+        frame = (
+            pd.read_parquet(path) if name.endswith(".parquet") else pd.read_csv(path, dtype=str, keep_default_na=False)
+        )
+    except FileNotFoundError as exc:
+        raise InputError("table file not found", source) from exc
+    except (OSError, ValueError, ImportError) as exc:
+        raise InputError(f"cannot read table ({exc})", source) from exc
+    config = conf.config
+    epochs = conf.max_epoch
+    if epochs is None:
+        raise InputError("a lookup table needs config.max_epoch", conf.source, "config.max_epoch")
+    prefix = config.get("epoch_column_prefix", "acc_")
+    time_col = config.get("time_column", "train_time")
+    metric = config.get("metric", "accuracy")
+    epoch_cols = [f"{prefix}{e}" for e in range(1, epochs + 1)]
+    expected = conf.param_names + epoch_cols + [time_col]
+    columns = list(frame.columns)
+    for col in expected:
+        if col not in columns:
+            raise InputError(f"missing column {col!r} (expected {_describe(conf, prefix, epochs, time_col)})", source)
+    for col in columns:
+        if col not in expected and not str(col).startswith(EXTRA_PREFIX):
+            hint = " (more epochs than config.max_epoch?)" if str(col).startswith(prefix) else ""
+            raise InputError(
+                f"unexpected column {col!r}{hint}; extra metrics must be named {EXTRA_PREFIX}<name>", source
+            )
+    if frame.empty:
+        raise InputError("the table has no rows", source)
+    values = np.column_stack([_numeric(frame, c, source) for c in epoch_cols])
+    if metric == "error":
+        values = 1.0 - values
+    elif metric == "perplexity":
+        values = (1000.0 - values) / 1000.0
+    if metric != "perplexity":
+        bad = np.argwhere((values < 0) | (values > 1))
+        if len(bad):
+            r, c = bad[0]
+            raise InputError(f"row {r + 1}, column {epoch_cols[c]!r}: {metric} must lie in [0, 1]", source)
+    times = _numeric(frame, time_col, source)
+    negative = np.flatnonzero(times < 0)
+    if len(negative):
+        raise InputError(f"row {negative[0] + 1}, column {time_col!r}: negative time {times[negative[0]]:g}", source)
+    configs = pd.DataFrame({hp.name: _hp_column(frame, hp, source) for hp in conf.hyperparams})
+    extras = frame[[c for c in columns if str(c).startswith(EXTRA_PREFIX)]]
+    return LookupTable(configs, values, times, extras)
+
+
+def _describe(conf: HpConf, prefix: str, epochs: int, time_col: str) -> str:
+    return f"{', '.join(conf.param_names)}, {prefix}1..{prefix}{epochs}, {time_col}"
+
+
+def _numeric(frame: pd.DataFrame, col: str, source: str) -> np.ndarray:
+    converted = pd.to_numeric(frame[col], errors="coerce")
+    bad = np.flatnonzero(converted.isna().to_numpy())
+    if len(bad):
+        raise InputError(
+            f"row {bad[0] + 1}, column {col!r}: expected a number, got {frame[col].iloc[bad[0]]!r}", source
+        )
+    return converted.to_numpy(dtype=float)
+
+
+def _hp_column(frame: pd.DataFrame, hp, source: str) -> pd.Series:
+    raw = frame[hp.name]
+    if hp.type in ("int", "float"):
+        numbers = pd.to_numeric(raw, errors="coerce")
+        bad = np.flatnonzero(numbers.isna().to_numpy())
+        if len(bad):
+            raise InputError(
+                f"row {bad[0] + 1}, column {hp.name!r}: expected a number, got {raw.iloc[bad[0]]!r}", source
+            )
+        values = [int(v) if hp.type == "int" and float(v).is_integer() else float(v) for v in numbers]
+    elif hp.type == "bool":
+        mapping = {"true": True, "false": False, "1": True, "0": False}
+        values = [mapping.get(str(v).strip().lower(), v) for v in raw]
+    else:
+        values = [str(v) for v in raw]
+    for i, value in enumerate(values):
+        if not hp.contains(value) or (hp.type == "int" and not isinstance(value, int)):
+            domain = list(hp.range) if hp.is_choice else list(hp.bounds)
+            raise InputError(f"row {i + 1}, column {hp.name!r}: {value!r} is outside {domain}", source)
+    return pd.Series(values, dtype=object)
+
+
+class LookupBenchmark:
+    """A benchmark whose evaluations are rows of a lookup table."""
+
+    def __init__(self, name: str, conf: HpConf, table: LookupTable, table_path: Path) -> None:
+        self.name = name
+        self.hp_conf = conf
+        self.space = SearchSpace(conf.hyperparams)
+        self.table = table
+        self.table_path = table_path
+        self.time_scale = float(conf.config.get("time_scale", 1.0))
+        self._best_so_far = np.maximum.accumulate(table.accuracy, axis=1)
+        self._pool = CandidatePool.build(self.space, table.configs)
+
+    def pool(self) -> CandidatePool:
+        """The table's rows (identical configurations once), all remaining."""
+        pool = CandidatePool(self._pool.configs, self._pool.features, self._pool.ids, self._pool.remaining.copy())
+        pool.reset()
+        return pool
+
+    def evaluate(self, candidate_id: int, epochs: int | None = None) -> Result:
+        """Row ``candidate_id`` trained for ``epochs`` (default: all) epochs."""
+        total = self.table.epochs
+        k = total if epochs is None else max(1, min(int(epochs), total))
+        curve = self.table.accuracy[candidate_id, :k]
+        best_epoch = int(np.argmax(curve)) + 1
+        accuracy = float(self._best_so_far[candidate_id, k - 1])
+        exec_time = float(self.table.train_time[candidate_id]) * k / total * self.time_scale
+        return Result(1.0 - accuracy, accuracy, exec_time, k, best_epoch, tuple(float(a) for a in curve))
+
+    def best_accuracies(self) -> np.ndarray:
+        """Best-epoch accuracy of every row, in descending order."""
+        return np.sort(self._best_so_far[:, -1])[::-1]
+
+    def default_goal(self) -> float | None:
+        """The 10th-best accuracy of the table (or ``config.goal``)."""
+        if "goal" in self.hp_conf.config:
+            return float(self.hp_conf.config["goal"])
+        best = self.best_accuracies()
+        return float(best[min(9, len(best) - 1)])
