@@ -79,8 +79,8 @@ def parse_hp_conf(data: dict, source: str, name: str) -> HpConf:
     specs = data["hyperparams"]
     if not isinstance(specs, dict) or not specs:
         raise InputError(f"expected a non-empty mapping of hyperparameters, got {show(specs)}", source, "hyperparams")
-    order = _param_order(data.get("param_order"), specs, source)
-    hyperparams = tuple(_parse_spec(n, specs[n], source, f"hyperparams.{n}") for n in order)
+    parsed = {n: _parse_spec(str(n), spec, source, f"hyperparams.{n}") for n, spec in specs.items()}
+    hyperparams = tuple(parsed[n] for n in _param_order(data.get("param_order"), specs, source))
     return HpConf(name, source, dataset, model, hyperparams, config)
 
 
@@ -162,9 +162,8 @@ def _parse_spec(name: str, spec: Any, source: str, path: str) -> HyperParameter:
             )
     if "default" in spec:
         default = spec["default"]
-        if not hp.contains(default) or (kind == "int" and value_type == "discrete" and not _is_int(default)):
-            where = list(hp.range) if hp.is_choice else list(hp.bounds)
-            raise InputError(f"default {show(default)} is outside the range {show(where)}", source, f"{path}.default")
+        if not hp.contains(default) or (kind == "int" and not hp.is_choice and not _is_int(default)):
+            raise InputError(f"default {show(default)} is outside {hp.describe_domain()}", source, f"{path}.default")
         hp = HyperParameter(name, kind, value_type, hp.range, hp.power_of, default, log)
     return hp
 

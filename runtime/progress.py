@@ -33,8 +33,13 @@ class Reporter:
 class LineReporter(Reporter):
     """One line per trial: repetition, trial, arm, error, best so far, clock."""
 
-    def __init__(self, stream: TextIO = sys.stdout) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    @property
+    def stream(self) -> TextIO:
+        """The output stream (standard output unless given)."""
+        return self._stream or sys.stdout
 
     def start(self, run: RunRecord, num_reps: int, criterion: StopCriterion) -> None:
         """Print the run header."""

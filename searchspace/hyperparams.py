@@ -120,14 +120,33 @@ class HyperParameter:
             return out
         return self.to_unit(values).reshape(-1, 1)
 
-    def contains(self, value: Any) -> bool:
-        """Whether ``value`` lies in the parameter's domain (levels or value-space bounds)."""
+    def levels(self) -> tuple:
+        """The finite list of values of a choice or of an int ``power_of`` parameter (else empty)."""
         if self.is_choice:
-            return _key(value) in {_key(v) for v in self.range}
+            return self.range
+        if self.is_power and self.type == "int":
+            return tuple(self._power(e) for e in range(int(self.range[0]), int(self.range[1]) + 1))
+        return ()
+
+    def contains(self, value: Any) -> bool:
+        """Whether ``value`` lies in the parameter's domain (levels, integers or value-space bounds)."""
+        levels = self.levels()
+        if levels:
+            return _key(value) in {_key(v) for v in levels}
         if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if self.type == "int" and not float(value).is_integer():
             return False
         lo, hi = self.bounds
         return lo <= value <= hi
+
+    def describe_domain(self) -> str:
+        """The domain for messages: ``['relu', 'tanh']``, ``integers in [1, 3]`` or ``[0.0001, 0.1]``."""
+        levels = self.levels()
+        if levels:
+            return repr(list(levels))
+        lo, hi = self.bounds
+        return f"integers in [{lo}, {hi}]" if self.type == "int" else f"[{lo:g}, {hi:g}]"
 
 
 def _key(value: Any) -> Any:

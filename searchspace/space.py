@@ -75,19 +75,20 @@ class SearchSpace:
 
         space = ConfigurationSpace(seed=seed)
         for hp in self.hyperparams:
+            default = {} if hp.default is None else {"default_value": hp.default}
             if hp.value_type == "categorical":
-                item = CategoricalHyperparameter(hp.name, list(hp.range), default_value=hp.default)
+                item = CategoricalHyperparameter(hp.name, list(hp.range), **default)
             elif hp.value_type == "preordered":
-                item = OrdinalHyperparameter(hp.name, list(hp.range), default_value=hp.default)
+                item = OrdinalHyperparameter(hp.name, list(hp.range), **default)
             elif hp.is_power and hp.type == "int":
                 levels = [round(float(hp.power_of) ** e) for e in range(int(hp.range[0]), int(hp.range[1]) + 1)]
-                item = OrdinalHyperparameter(hp.name, levels, default_value=hp.default)
+                item = OrdinalHyperparameter(hp.name, levels, **default)
             elif hp.type == "int":
                 lo, hi = hp.bounds
-                item = UniformIntegerHyperparameter(hp.name, lo, hi, log=hp.is_log, default_value=hp.default)
+                item = UniformIntegerHyperparameter(hp.name, lo, hi, log=hp.is_log, **default)
             else:
                 lo, hi = hp.bounds
-                item = UniformFloatHyperparameter(hp.name, lo, hi, log=hp.is_log, default_value=hp.default)
+                item = UniformFloatHyperparameter(hp.name, lo, hi, log=hp.is_log, **default)
             space.add(item)
         return space
 

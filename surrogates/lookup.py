@@ -129,9 +129,8 @@ def _hp_column(frame: pd.DataFrame, hp, source: str) -> pd.Series:
     else:
         values = [str(v) for v in raw]
     for i, value in enumerate(values):
-        if not hp.contains(value) or (hp.type == "int" and not isinstance(value, int)):
-            domain = list(hp.range) if hp.is_choice else list(hp.bounds)
-            raise InputError(f"row {i + 1}, column {hp.name!r}: {value!r} is outside {domain}", source)
+        if not hp.contains(value):
+            raise InputError(f"row {i + 1}, column {hp.name!r}: {value!r} is outside {hp.describe_domain()}", source)
     return pd.Series(values, dtype=object)
 
 

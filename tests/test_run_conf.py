@@ -1,0 +1,110 @@
+import json
+
+import pytest
+import yaml
+
+from inputs.errors import InputError
+from inputs.run_conf import DEFAULT_ARMS, PoolSettings, load_run_conf
+
+
+def load(tmp_path, data, name="run.json"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data) if name.endswith(".yaml") else json.dumps(data))
+    return load_run_conf(path), path
+
+
+def error(tmp_path, data, name="run.json"):
+    with pytest.raises(InputError) as err:
+        load(tmp_path, data, name)
+    return err.value.line().replace(str(tmp_path / name), "FILE")
+
+
+def test_original_keys_are_read(tmp_path):
+    conf, _ = load(
+        tmp_path,
+        {
+            "title": "hedge3",
+            "arms": [{"model": "GP", "acq_func": "EI"}, {"model": "GP", "acq_func": "PI"}],
+            "eta": 0.1,
+            "search_space": {"num_samples": 5000, "seed": 3, "sample_method": "latin"},
+            "gp": {"mcmc_iters": 1, "noiseless": 1, "max_obs": 200},
+        },
+    )
+    assert conf.title == "hedge3"
+    assert conf.arms == (("GP", "EI"), ("GP", "PI"))
+    assert conf.pool == PoolSettings(5000, 3, "latin", False)
+    assert conf.options["eta"] == 0.1
+
+
+def test_defaults_are_the_six_hybrid_log_arms(tmp_path):
+    conf, _ = load(tmp_path, {"title": "x"}, "run.yaml")
+    assert conf.arms == DEFAULT_ARMS
+    assert DEFAULT_ARMS[0] == ("GP-HLE", "EI") and len(DEFAULT_ARMS) == 6
+    assert conf.pool == PoolSettings(20000, 1, "sobol", False)
+
+
+def test_legacy_grid_maps_to_pool(tmp_path):
+    conf, _ = load(tmp_path, {"grid": {"num_samples": 100, "grid_seed": 4, "one_hot": True, "order": None}})
+    assert conf.pool == PoolSettings(100, 4, "sobol", False)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"titel": "x"},
+            "FILE: titel: unknown key (expected one of: title, arms, bandits, eta, init_eps, decay_factor, "
+            "time_unit, response_shaping, alpha, gp, rf, search_space, grid, early_term_rule, failover, resources, "
+            "max_retries, max_failures, description)",
+        ),
+        ({"title": "a b"}, "FILE: title: expected letters, digits and . _ + - only (it names files), got 'a b'"),
+        ({"arms": []}, "FILE: arms: expected a non-empty list of {model, acq_func}, got []"),
+        (
+            {"arms": [{"model": "XGB"}]},
+            "FILE: arms[0].model: expected one of RANDOM, SOBOL, NONE, GP, GP-NM, GP-LE, "
+            "GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, TPE-HLE, got 'XGB'",
+        ),
+        (
+            {"arms": [{"model": "GP", "acq_func": "EI", "kappa": 2}]},
+            "FILE: arms[0].kappa: unknown key (expected one of: model, acq_func)",
+        ),
+        ({"arms": [{"acq_func": "EI"}]}, "FILE: arms[0].model: missing required key"),
+        ({"eta": -1}, "FILE: eta: expected a positive number, got -1"),
+        ({"init_eps": 2}, "FILE: init_eps: expected a number in [0, 1], got 2"),
+        ({"alpha": 1.5}, "FILE: alpha: expected a number in (0, 1), got 1.5"),
+        ({"time_unit": "D"}, "FILE: time_unit: expected one of H, M, S, got 'D'"),
+        ({"search_space": {"num_samples": 0}}, "FILE: search_space.num_samples: expected a positive integer, got 0"),
+        ({"search_space": {"seed": "random"}}, "FILE: search_space.seed: expected an integer >= 0, got 'random'"),
+        (
+            {"search_space": {"sample_method": "genetic"}},
+            "FILE: search_space.sample_method: expected one of Sobol, uniform, latin, got 'genetic'",
+        ),
+        (
+            {"search_space": {"resample_steps": 3}},
+            "FILE: search_space.resample_steps: unknown key (expected one of: "
+            "num_samples, seed, sample_method, starts_from_default)",
+        ),
+        (
+            {"grid": {"num_samples": 10}, "search_space": {}},
+            "FILE: grid: give either search_space or the legacy grid, not both",
+        ),
+        ({"gp": {"mcmc_iters": -1}}, "FILE: gp.mcmc_iters: expected an integer >= 0, got -1"),
+        ({"gp": {"covar": "RBF"}}, "FILE: gp.covar: expected one of Matern52, got 'RBF'"),
+        ({"rf": {"n_trees": 0}}, "FILE: rf.n_trees: expected a positive integer, got 0"),
+        ({"rf": {"max_features": 2}}, "FILE: rf.max_features: expected a fraction in (0, 1], got 2"),
+        (
+            {"early_term_rule": "DecaTercet"},
+            "FILE: early_term_rule: early termination rules are not available yet; expected None, got 'DecaTercet'",
+        ),
+        ({"resources": ["GPU"]}, "FILE: resources: expected a mapping like {GPU: 1}, got ['GPU']"),
+        ({"resources": {"GPU": 0}}, "FILE: resources.GPU: expected a positive number, got 0"),
+        ({"bandits": [{"mode": "DIV"}]}, "FILE: bandits[0].spec: missing required key"),
+        ({"max_failures": -2}, "FILE: max_failures: expected an integer >= 0, got -2"),
+    ],
+)
+def test_each_run_conf_error_is_one_located_line(tmp_path, data, message):
+    assert error(tmp_path, data) == message
+
+
+def test_yaml_run_conf_errors_are_located(tmp_path):
+    assert error(tmp_path, {"eta": "high"}, "run.yaml") == "FILE: eta: expected a positive number, got 'high'"
