@@ -94,7 +94,8 @@ def malformed(tmp_path, change):
         ),
         (
             lambda f: f.assign(acc_6=0.5),
-            "FILE: unexpected column 'acc_6' (more epochs than config.max_epoch?); extra metrics must be named metric_<name>",
+            "FILE: unexpected column 'acc_6' (more epochs than config.max_epoch?); "
+            "extra metrics must be named metric_<name>",
         ),
         (lambda f: f.assign(loss=0.5), "FILE: unexpected column 'loss'; extra metrics must be named metric_<name>"),
         (
