@@ -140,6 +140,19 @@ class HyperParameter:
         lo, hi = self.bounds
         return lo <= value <= hi
 
+    def contains_each(self, values: list) -> np.ndarray:
+        """Vectorised ``contains``: a boolean mask over ``values``."""
+        if self.type in ("int", "float") and all(_is_number(v) for v in values):
+            x = np.asarray(values, dtype=float)
+            levels = self.levels()
+            if levels:
+                return np.isin(x, np.asarray(levels, dtype=float))
+            lo, hi = self.bounds
+            ok = (x >= lo) & (x <= hi)
+            return ok & (x == np.round(x)) if self.type == "int" else ok
+        verdict = {_key(v): self.contains(v) for v in values}
+        return np.array([verdict[_key(v)] for v in values], dtype=bool)
+
     def describe_domain(self) -> str:
         """The domain for messages: ``['relu', 'tanh']``, ``integers in [1, 3]`` or ``[0.0001, 0.1]``."""
         levels = self.levels()
@@ -147,6 +160,10 @@ class HyperParameter:
             return repr(list(levels))
         lo, hi = self.bounds
         return f"integers in [{lo}, {hi}]" if self.type == "int" else f"[{lo:g}, {hi:g}]"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _key(value: Any) -> Any:

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
 
 from searchspace.hyperparams import HyperParameter
 
@@ -52,6 +51,8 @@ class SearchSpace:
 
     def sample_unit(self, num: int, method: str, seed: int) -> np.ndarray:
         """``num`` points in [0, 1]^dim: scrambled Sobol (default), uniform or Latin hypercube."""
+        from scipy.stats import qmc  # imported here: scipy.stats costs ~1 s and lookup replays never need it
+
         if method == "sobol":
             m = int(np.ceil(np.log2(max(num, 2))))
             return qmc.Sobol(d=self.dim, scramble=True, seed=seed).random_base2(m)[:num]

@@ -128,9 +128,10 @@ def _hp_column(frame: pd.DataFrame, hp, source: str) -> pd.Series:
         values = [mapping.get(str(v).strip().lower(), v) for v in raw]
     else:
         values = [str(v) for v in raw]
-    for i, value in enumerate(values):
-        if not hp.contains(value):
-            raise InputError(f"row {i + 1}, column {hp.name!r}: {value!r} is outside {hp.describe_domain()}", source)
+    outside = np.flatnonzero(~hp.contains_each(values))
+    if len(outside):
+        i = outside[0]
+        raise InputError(f"row {i + 1}, column {hp.name!r}: {values[i]!r} is outside {hp.describe_domain()}", source)
     return pd.Series(values, dtype=object)
 
 

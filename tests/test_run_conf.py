@@ -108,3 +108,12 @@ def test_each_run_conf_error_is_one_located_line(tmp_path, data, message):
 
 def test_yaml_run_conf_errors_are_located(tmp_path):
     assert error(tmp_path, {"eta": "high"}, "run.yaml") == "FILE: eta: expected a positive number, got 'high'"
+
+
+def test_bundled_arms_run_conf_is_the_default(tmp_path):
+    from runtime.app import BUNDLED_RUN_CONF, load_request_run_conf
+
+    conf = load_request_run_conf("arms", None)
+    assert conf.source == str(BUNDLED_RUN_CONF / "arms.yaml")
+    assert conf.arms == DEFAULT_ARMS and conf.title == "default"
+    assert conf.pool == PoolSettings(20000, 1, "sobol", False)

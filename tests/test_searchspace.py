@@ -93,3 +93,17 @@ def test_configspace_translation_keeps_log_and_kinds():
     assert isinstance(cs["act"], CategoricalHyperparameter) and list(cs["act"].choices) == ["relu", "tanh", "sigmoid"]
     assert list(cs["batch"].sequence) == [16, 32, 64, 128]
     assert cs["wd"].log
+
+
+@pytest.mark.parametrize(
+    ("hp", "values"),
+    [
+        (LR, [1e-4, 0.05, 0.2, 1e-5, "a"]),
+        (UNITS, [2, 3, 16, 32, 4.0]),
+        (LAYERS, [1, 2.5, 3, 0, 2.0]),
+        (ACT, ["relu", "gelu", "tanh", 1, True]),
+        (BATCH, [16, 17, 128, 256, 32]),
+    ],
+)
+def test_vectorised_domain_check_agrees_with_contains(hp, values):
+    assert hp.contains_each(values).tolist() == [hp.contains(v) for v in values]

@@ -1,0 +1,161 @@
+"""Command-line values: each bad one is a single line on stderr with exit code 2; help and version."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hpo_runner import split_short_equals
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["-et", "12x"],
+            "error: -et/--exp_time: expected seconds or a number with s, m, h, d or w "
+            "(e.g. 45s, 30m, 12h, 1.5h, 1d), got '12x'",
+        ),
+        (["-m", "GP"], "error: -m/--mode: mode GP is not available in this version (available: RANDOM, SOBOL)"),
+        (["-m", "DIV"], "error: -m/--mode: mode DIV is not available in this version (available: RANDOM, SOBOL)"),
+        (["-m", "XGB"], "error: -m/--mode: expected one of RANDOM, SOBOL, got 'XGB'"),
+        (
+            ["-s", "EI"],
+            "error: -s/--spec: spec EI is not available in this version for mode RANDOM (available: RANDOM)",
+        ),
+        (["-s", "FOO"], "error: -s/--spec: expected one of RANDOM for mode RANDOM, got 'FOO'"),
+        (["--overhead", "lots"], "error: --overhead: expected measured, none or seconds per trial, got 'lots'"),
+        (["--overhead", "-3"], "error: --overhead: expected seconds >= 0, got '-3'"),
+        (
+            ["-w", "my-cluster"],
+            "error: -w/--worker_url: expected none or an address like tcp://HOST:PORT, got 'my-cluster'",
+        ),
+        (["-e", "GOAL", "-eg", "1.5"], "error: -eg/--exp_goal: expected an error in [0, 1], got 1.5"),
+        (["-e", "SOON"], "error: Invalid value for '-e' / '--exp_crt': 'SOON' is not one of 'time', 'goal'."),
+        (["-gm", "f1"], "error: Invalid value for '-gm' / '--goal_metric': 'f1' is not one of 'error', 'accuracy'."),
+        (["--seed", "-1"], "error: Invalid value for '--seed': -1 is not in the range x>=0."),
+        (["--max-trials", "0"], "error: Invalid value for '--max-trials': 0 is not in the range x>=1."),
+        (
+            ["-l", "chatty"],
+            "error: Invalid value for '-l' / '--log_level': 'chatty' is not one of 'debug', 'info', "
+            "'warn', 'error', 'log'.",
+        ),
+        (["--bogus"], "error: No such option '--bogus'."),
+    ],
+)
+def test_bad_values_are_one_line_and_exit_2(cli, small_bench, args, message):
+    result = cli(str(small_bench), "1", *args)
+    assert result.code == 2
+    assert result.err.strip() == message
+    assert "Traceback" not in result.err
+
+
+def test_bad_positionals(cli, small_bench, tmp_path):
+    result = cli(str(small_bench), "0")
+    assert (result.code, result.err.strip()) == (
+        2,
+        "error: Invalid value for 'NUM_TRIALS': 0 is not in the range x>=1.",
+    )
+    result = cli("no-such-benchmark", "1")
+    assert result.code == 2
+    assert result.err.startswith("error: CONFIG: no benchmark or hp_conf named 'no-such-benchmark' (looked for a file,")
+    assert "among the bundled: digits-mlp" in result.err
+
+
+def test_missing_folders_and_run_conf(cli, small_bench, tmp_path):
+    result = cli(str(small_bench), "1", "-hc", str(tmp_path / "nope"))
+    assert (result.code, result.err.strip()) == (2, f"error: -hc/--hp_conf: not a folder: {tmp_path / 'nope'}")
+    result = cli(str(small_bench), "1", "-c", "missing-conf", "-rc", str(tmp_path))
+    assert (result.code, result.err.strip()) == (
+        2,
+        f"error: no run_conf named 'missing-conf' (looked for a file and in {tmp_path}/)",
+    )
+
+
+def test_bad_run_conf_file_is_located(cli, small_bench, tmp_path):
+    conf = tmp_path / "r.json"
+    conf.write_text('{"search_space": {"num_samples": -5}}')
+    result = cli(str(small_bench), "1", "-c", str(conf))
+    assert result.code == 2
+    assert result.err.strip() == f"error: {conf}: search_space.num_samples: expected a positive integer, got -5"
+
+
+def test_hp_conf_without_table_is_refused_clearly(cli, tmp_path):
+    conf = tmp_path / "objective.json"
+    conf.write_text('{"hyperparams": {"x": {"type": "float", "value_type": "continuous", "range": [0, 1]}}}')
+    result = cli(str(conf), "1")
+    assert result.code == 2
+    assert result.err.strip() == (
+        f"error: {conf}: config.surrogate: this hp_conf has no lookup table (config.surrogate); "
+        "objectives without a table are not supported yet"
+    )
+
+
+def test_debug_shows_the_traceback(small_bench, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "hpo_runner.py"), str(small_bench), "1", "-et", "12x", "--debug"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert proc.returncode != 0 and "Traceback" in proc.stderr and "InputError" in proc.stderr
+
+
+def test_worker_url_is_validated_and_noted(cli, small_bench):
+    result = cli(str(small_bench), "1", "-et", "30m", "-w", "tcp://127.0.0.1:8786", "--seed", "1")
+    assert result.code == 0
+    assert "note: worker tcp://127.0.0.1:8786 is not used: lookup-table replays run in this process" in result.err
+
+
+def test_goal_ignored_under_time_is_noted(cli, small_bench):
+    result = cli(str(small_bench), "1", "-et", "30m", "-eg", "0.1", "--seed", "1")
+    assert "note: -eg/--exp_goal is ignored under -e TIME" in result.err
+
+
+def test_split_short_equals():
+    assert split_short_equals(["-m=GP", "-s=EI", "-eg=0.9", "--seed=3", "x=y"]) == [
+        "-m",
+        "GP",
+        "-s",
+        "EI",
+        "-eg=0.9",
+        "--seed=3",
+        "x=y",
+    ]
+
+
+def test_console_script_and_module_are_the_same_cli(tmp_path):
+    script = Path(sys.executable).with_name("hpo-runner")
+    env = {**os.environ, "NO_COLOR": "1"}
+    via_script = subprocess.run([str(script), "--help"], capture_output=True, text=True, env=env, check=True)
+    via_file = subprocess.run(
+        [sys.executable, str(REPO / "hpo_runner.py"), "--help"], capture_output=True, text=True, env=env, check=True
+    )
+    assert via_script.stdout == via_file.stdout
+    for option in (
+        "-m, --mode",
+        "-s, --spec",
+        "-e, --exp_crt",
+        "-eg, --exp_goal",
+        "-gm, --goal_metric",
+        "-et, --exp_time",
+        "-c, --conf",
+        "-rc, --run_conf",
+        "-hc, --hp_conf",
+        "-w, --worker_url",
+        "-l, --log_level",
+        "-r, --rerun",
+        "-p, --pkl",
+        "--seed",
+        "--max-trials",
+        "--results",
+        "--overhead",
+        "--debug",
+    ):
+        assert option in via_script.stdout
+    version = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.strip() == "hpo-runner, version 0.1.0"
