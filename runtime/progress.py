@@ -70,7 +70,8 @@ class LineReporter(Reporter):
 class BarReporter(Reporter):
     """A rich progress bar over repetitions, advancing with the clock (TIME) or trials (GOAL)."""
 
-    def __init__(self) -> None:
+    def __init__(self, console=None) -> None:
+        from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         self._progress = Progress(
@@ -79,6 +80,7 @@ class BarReporter(Reporter):
             TextColumn("{task.fields[status]}"),
             TimeElapsedColumn(),
             transient=False,
+            console=console or Console(stderr=True),
         )
         self._task = None
         self._criterion: StopCriterion | None = None

@@ -166,7 +166,7 @@ def finalize(conf: HpConf, partial: Path, out_dir: Path, rows: int, jobs: int) -
         "total_train_time_s": round(float(table["train_time"].sum()), 1),
         "median_train_time_s": round(float(table["train_time"].median()), 4),
         "optimum_accuracy": float(best[0]),
-        "tenth_best_accuracy": float(best[9]),
+        "tenth_best_accuracy": float(best[min(9, len(best) - 1)]),
     }
     (out_dir / f"{NAME}.meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     print(json.dumps(meta, indent=2))

@@ -1,0 +1,22 @@
+"""The progress bar shown on a terminal, rendered into a string."""
+
+import io
+
+from rich.console import Console
+
+from runtime.app import RunRequest, build_settings
+from runtime.progress import BarReporter
+from runtime.session import execute
+
+
+def test_progress_bar_follows_the_clock_to_the_end(small_bench, tmp_path):
+    out = io.StringIO()
+    reporter = BarReporter(Console(file=out, force_terminal=True, width=120, color_system=None))
+    request = RunRequest(config=str(small_bench), num_trials=2, exp_time="30m", seed=3, results_dir=tmp_path / "r")
+    report = execute(build_settings(request, warn=print), reporter)
+    assert len(report.outcomes) == 2
+    lines = [line for line in out.getvalue().replace("\r", "\n").splitlines() if "RANDOM" in line]
+    final = lines[-1].split("\x1b[2K")[-1]
+    assert final.startswith("small RANDOM-RANDOM ")
+    assert "rep 1 trial 9 best 0.05629" in final
+    assert "━" in final and "╺" not in final  # a full bar
