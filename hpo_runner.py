@@ -27,10 +27,19 @@ def _upper(ctx: click.Context, param: click.Parameter, value: str | None) -> str
 @click.argument("config")
 @click.argument("num_trials", type=click.IntRange(min=1))
 @click.option(
-    "-m", "--mode", default=None, callback=_upper, help="Optimizer mode: RANDOM (alias SOBOL). [default: RANDOM]"
+    "-m",
+    "--mode",
+    default=None,
+    callback=_upper,
+    help="Optimizer: RANDOM (alias SOBOL), GP, GP-NM, GP-LE, GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, TPE-HLE."
+    " [default: RANDOM]",
 )
 @click.option(
-    "-s", "--spec", default=None, callback=_upper, help="Acquisition or strategy of the mode. [default: RANDOM]"
+    "-s",
+    "--spec",
+    default=None,
+    callback=_upper,
+    help="Acquisition of the mode: EI, PI, UCB (RANDOM for random search). [default: EI, RANDOM for RANDOM]",
 )
 @click.option(
     "-e",
@@ -98,6 +107,7 @@ def _upper(ctx: click.Context, param: click.Parameter, value: str | None) -> str
     "-r", "--rerun", is_flag=True, help="Resume the stored run with these settings, or extend it to NUM_TRIALS."
 )
 @click.option("-p", "--pkl", is_flag=True, help="Also save the optimizer internals of every trial (<trace>.pkl.gz).")
+@click.option("-tp", "--time_penalty", is_flag=True, help="Divide EI by the predicted training seconds (GP/RF arms).")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed of the run. [default: random, recorded]")
 @click.option(
     "--max-trials",
@@ -138,6 +148,7 @@ def cli(
     log_level: str,
     rerun: bool,
     pkl: bool,
+    time_penalty: bool,
     seed: int | None,
     max_trials: int | None,
     results_dir: Path,
@@ -168,6 +179,7 @@ def cli(
         log_level=log_level.lower(),
         rerun=rerun,
         pkl=pkl,
+        time_penalty=time_penalty,
         seed=seed,
         max_trials=max_trials,
         results_dir=results_dir,

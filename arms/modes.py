@@ -1,33 +1,30 @@
-"""The ``-m MODE -s SPEC`` pairs: which are available, and the strategy each builds."""
+"""The ``-m MODE -s SPEC`` pairs: which are available, and the arms and strategy each builds."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from arms.strategy import Arm, SingleArm, Strategy
 from inputs.errors import InputError
 from inputs.run_conf import RunConf
+from optimizers.bayes import ModelArmOptimizer, ModelCache, Surrogate
+from optimizers.gp import GaussianProcess
 from optimizers.random_search import RandomSearch
+from optimizers.rf import DEFAULTS as RF_DEFAULTS
+from optimizers.rf import RandomForestSurrogate
+from optimizers.tpe import TPEOptimizer
+from optimizers.transforms import transform_of
+from searchspace.space import SearchSpace
 
-AVAILABLE = {"RANDOM": ("RANDOM",)}
-ALIASES = {"SOBOL": "RANDOM"}
-LATER_MODES = (
-    "GP",
-    "GP-NM",
-    "GP-LE",
-    "GP-HLE",
-    "RF",
-    "RF-LE",
-    "RF-HLE",
-    "TPE",
-    "TPE-LE",
-    "TPE-HLE",
-    "DIV",
-    "ADA",
-    "BATCH",
-)
+MODEL_SPECS = ("EI", "PI", "UCB")
+AVAILABLE: dict[str, tuple[str, ...]] = {
+    "RANDOM": ("RANDOM",),
+    **{m: MODEL_SPECS for m in ("GP", "GP-NM", "GP-LE", "GP-HLE", "RF", "RF-LE", "RF-HLE")},
+    **{m: ("EI", "RANDOM") for m in ("TPE", "TPE-LE", "TPE-HLE")},
+}
+ALIASES = {"SOBOL": "RANDOM", "NONE": "RANDOM", "HYPEROPT": "TPE", "HO": "TPE"}
+LATER_MODES = ("DIV", "ADA", "BATCH")
 LATER_SPECS = (
-    "EI",
-    "PI",
-    "UCB",
     "SEQ",
     "HEDGE",
     "BO-HEDGE",
@@ -45,11 +42,11 @@ LATER_SPECS = (
 DEFAULT_MODE = "RANDOM"
 
 
-def resolve_mode(mode: str | None, spec: str | None) -> tuple[str, str]:
+def resolve_mode(mode: str | None, spec: str | None, time_penalty: bool = False) -> tuple[str, str]:
     """Normalised (mode, spec); unknown or not-yet-available values raise an InputError."""
     mode = (mode or DEFAULT_MODE).upper()
     mode = ALIASES.get(mode, mode)
-    available = ", ".join(list(AVAILABLE) + list(ALIASES))
+    available = ", ".join(AVAILABLE)
     if mode not in AVAILABLE:
         if mode in LATER_MODES:
             raise InputError(f"mode {mode} is not available in this version (available: {available})", key="-m/--mode")
@@ -63,11 +60,70 @@ def resolve_mode(mode: str | None, spec: str | None) -> tuple[str, str]:
                 key="-s/--spec",
             )
         raise InputError(f"expected one of {', '.join(specs)} for mode {mode}, got {spec!r}", key="-s/--spec")
+    if time_penalty and (spec != "EI" or mode.startswith(("TPE", "RANDOM"))):
+        raise InputError(f"applies to the EI of GP and RF arms, not to {mode}-{spec}", key="-tp/--time_penalty")
     return mode, spec
 
 
-def build_strategy(mode: str, spec: str, run_conf: RunConf) -> Strategy:
-    """A fresh strategy (with its arms) for one repetition."""
-    if mode == "RANDOM":
-        return SingleArm(Arm("RANDOM", RandomSearch()))
-    raise InputError(f"mode {mode} is not available in this version", key="-m/--mode")
+def surrogate_factories(run_conf: RunConf, space: SearchSpace) -> dict[str, Callable[[], Surrogate]]:
+    """Constructors of the surrogate models, with the run_conf's model options."""
+    gp = dict(run_conf.options.get("gp", {}))
+    gp_options = {
+        "mcmc_iters": int(gp.get("mcmc_iters", 0)),
+        "noiseless": bool(gp.get("noiseless", False)),
+        "max_obs": gp.get("max_obs"),
+        "restarts": int(gp.get("restarts", 2)),
+    }
+    rf = dict(run_conf.options.get("rf", {}))
+    rf_options = {
+        "n_trees": int(rf.get("n_trees", RF_DEFAULTS["n_trees"])),
+        "min_samples_split": int(rf.get("min_samples_split", RF_DEFAULTS["min_samples_split"])),
+        "min_samples_leaf": int(rf.get("min_samples_leaf", RF_DEFAULTS["min_samples_leaf"])),
+        "max_features": float(rf.get("max_features", RF_DEFAULTS["max_features"])),
+        "max_depth": rf.get("max_depth", RF_DEFAULTS["max_depth"]),
+    }
+    return {
+        "GP": lambda: GaussianProcess(**gp_options),
+        "GP-NM": lambda: GaussianProcess(**{**gp_options, "noiseless": True, "mcmc_iters": 0}),
+        "RF": lambda: RandomForestSurrogate(space.configspace, **rf_options),
+    }
+
+
+def arm_label(model: str, spec: str) -> str:
+    """The arm's name in traces: ``MODEL_ACQ`` (``GP-HLE_EI``); random search is ``RANDOM``."""
+    return "RANDOM" if model == "RANDOM" else f"{model}_{spec}"
+
+
+def build_arm(
+    model: str, spec: str, run_conf: RunConf, space: SearchSpace, cache: ModelCache, time_penalty: bool = False
+) -> Arm:
+    """One arm: model (with its transform) and acquisition, sharing fits through ``cache``."""
+    if model == "RANDOM":
+        return Arm("RANDOM", RandomSearch())
+    alpha = float(run_conf.options.get("alpha", 0.3))
+    transform = transform_of(model, alpha)
+    base = "GP-NM" if model == "GP-NM" else model.split("-")[0]
+    if base == "TPE":
+        tpe = dict(run_conf.options.get("tpe", {}))
+        optimizer = TPEOptimizer(
+            arm_label(model, spec),
+            space,
+            transform,
+            random=spec == "RANDOM",
+            n_startup_jobs=int(tpe.get("n_startup_jobs", 20)),
+            gamma=float(tpe.get("gamma", 0.25)),
+            n_ei_candidates=int(tpe.get("n_ei_candidates", 24)),
+        )
+        return Arm(optimizer.name, optimizer)
+    if base not in cache.factories:
+        raise InputError(f"model {model} is not available in this version", key="-m/--mode")
+    optimizer = ModelArmOptimizer(
+        arm_label(model, spec), base, transform, spec, cache, float(run_conf.options.get("kappa", 1.0)), time_penalty
+    )
+    return Arm(optimizer.name, optimizer)
+
+
+def build_strategy(mode: str, spec: str, run_conf: RunConf, space: SearchSpace, time_penalty: bool = False) -> Strategy:
+    """A fresh strategy (with its arms and model cache) for one repetition."""
+    cache = ModelCache(surrogate_factories(run_conf, space))
+    return SingleArm(build_arm(mode, spec, run_conf, space, cache, time_penalty), cache)

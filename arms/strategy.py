@@ -8,6 +8,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from optimizers.base import Optimizer
+from optimizers.bayes import ModelCache
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,13 @@ class Strategy(Protocol):
 
 
 class SingleArm:
-    """The single-arm modes (``-m RANDOM``, later ``-m GP -s EI``): always the same arm."""
+    """The single-arm modes (``-m RANDOM``, ``-m GP -s EI``, ...): always the same arm."""
 
     name = "SINGLE"
 
-    def __init__(self, arm: Arm) -> None:
+    def __init__(self, arm: Arm, models: ModelCache | None = None) -> None:
         self.arms = [arm]
+        self.models = models
 
     def select(self, step: int, rng: np.random.Generator) -> int:
         """Always arm 0."""
@@ -57,8 +59,10 @@ class SingleArm:
         """Nothing to learn."""
 
     def get_state(self) -> dict[str, Any]:
-        """No state."""
-        return {}
+        """The models' warm starts (no choice state)."""
+        return {"models": self.models.get_state()} if self.models is not None else {}
 
     def set_state(self, state: dict[str, Any]) -> None:
-        """No state."""
+        """Restore the models' warm starts."""
+        if self.models is not None and "models" in state:
+            self.models.set_state(state["models"])

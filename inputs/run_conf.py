@@ -52,12 +52,15 @@ TOP_KEYS = (
     "resources",
     "max_retries",
     "max_failures",
+    "kappa",
+    "tpe",
     "description",
 )
 SEARCH_SPACE_KEYS = ("num_samples", "seed", "sample_method", "starts_from_default")
 GRID_KEYS = ("num_samples", "grid_seed", "one_hot", "order")
 GP_KEYS = ("mcmc_iters", "noiseless", "max_obs", "covar", "restarts")
 RF_KEYS = ("n_trees", "max_depth", "min_samples_split", "min_samples_leaf", "max_features")
+TPE_KEYS = ("n_startup_jobs", "gamma", "n_ei_candidates")
 ARM_KEYS = ("model", "acq_func")
 BANDIT_KEYS = ("mode", "spec", "config")
 TITLE_PATTERN = re.compile(r"^[A-Za-z0-9_.+-]+$")
@@ -99,7 +102,7 @@ def parse_run_conf(data: dict, source: str) -> RunConf:
     arms = _parse_arms(data.get("arms"), source) if "arms" in data else DEFAULT_ARMS
     if "bandits" in data:
         _parse_bandits(data["bandits"], source)
-    for key in ("eta", "decay_factor", "alpha"):
+    for key in ("eta", "decay_factor", "alpha", "kappa"):
         if key in data:
             checks.number(data[key], source, key, positive=True)
     if "alpha" in data and data["alpha"] >= 1:
@@ -121,6 +124,8 @@ def parse_run_conf(data: dict, source: str) -> RunConf:
         _parse_gp(data["gp"], source)
     if "rf" in data:
         _parse_rf(data["rf"], source)
+    if "tpe" in data:
+        _parse_tpe(data["tpe"], source)
     if "resources" in data:
         if not isinstance(data["resources"], dict):
             raise InputError(f"expected a mapping like {{GPU: 1}}, got {show(data['resources'])}", source, "resources")
@@ -186,6 +191,17 @@ def _parse_rf(rf: Any, source: str) -> None:
         value = rf["max_features"]
         if not (checks.is_number(value) and 0 < value <= 1):
             raise InputError(f"expected a fraction in (0, 1], got {show(value)}", source, "rf.max_features")
+
+
+def _parse_tpe(tpe: Any, source: str) -> None:
+    checks.check_keys(tpe, source, "tpe", TPE_KEYS)
+    for key in ("n_startup_jobs", "n_ei_candidates"):
+        if key in tpe:
+            checks.number(tpe[key], source, f"tpe.{key}", positive=True, integer=True)
+    if "gamma" in tpe:
+        value = tpe["gamma"]
+        if not (checks.is_number(value) and 0 < value < 1):
+            raise InputError(f"expected a number in (0, 1), got {show(value)}", source, "tpe.gamma")
 
 
 def _parse_pool(data: dict, source: str) -> PoolSettings:

@@ -16,18 +16,20 @@ class History:
 
     positions: list[int] = field(default_factory=list)
     errors: list[float] = field(default_factory=list)
+    exec_times: list[float] = field(default_factory=list)
 
-    def add(self, position: int, error: float) -> None:
+    def add(self, position: int, error: float, exec_time: float) -> None:
         """Record one finished evaluation."""
         self.positions.append(position)
         self.errors.append(error)
+        self.exec_times.append(exec_time)
 
     def __len__(self) -> int:
         return len(self.positions)
 
-    def features(self, pool: CandidatePool) -> np.ndarray:
-        """Encoded features of the evaluated candidates."""
-        return pool.features[self.positions]
+    def features(self, pool: CandidatePool, kind: str = "unit") -> np.ndarray:
+        """Encoded features of the evaluated candidates (see ``CandidatePool.encoding``)."""
+        return pool.encoding(kind)[self.positions]
 
 
 @dataclass(frozen=True)

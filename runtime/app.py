@@ -43,6 +43,7 @@ class RunRequest:
     log_level: str = "warn"
     rerun: bool = False
     pkl: bool = False
+    time_penalty: bool = False
     seed: int | None = None
     max_trials: int | None = None
     results_dir: Path = Path("results")
@@ -59,7 +60,7 @@ def load_request_run_conf(conf: str | None, directory: Path | None) -> RunConf:
 
 def build_settings(request: RunRequest, warn: Callable[[str], None]) -> RunSettings:
     """Validate every value of the request (raising InputError) and load the benchmark."""
-    mode, spec = resolve_mode(request.mode, request.spec)
+    mode, spec = resolve_mode(request.mode, request.spec, request.time_penalty)
     overhead_mode, overhead_seconds = parse_overhead(request.overhead)
     worker = parse_worker_url(request.worker_url)
     budget = parse_seconds(request.exp_time, "-et/--exp_time")
@@ -101,6 +102,7 @@ def build_settings(request: RunRequest, warn: Callable[[str], None]) -> RunSetti
         seed=request.seed,
         rerun=request.rerun,
         keep_internals=request.pkl,
+        time_penalty=request.time_penalty,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,9 +11,14 @@ import numpy as np
 
 from arms.strategy import Strategy
 from optimizers.base import History
+from optimizers.random_search import RandomSearch
 from runtime.criteria import Overhead, StopCriterion
 from runtime.store import ResultStore, Trial
 from surrogates.base import Benchmark
+
+LOGGER = logging.getLogger("hpo_mab")
+FALLBACK = RandomSearch()
+FALLBACK_LABEL = "NONE_RANDOM"
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,7 @@ def run_repetition(
     for trial in trials:
         position = pool.position_of(trial.candidate)
         pool.take(trial.candidate)
-        history.add(position, trial.error)
+        history.add(position, trial.error, trial.exec_time)
     if state and trials:
         rng.bit_generator.state = state["rng"]
         strategy.set_state(state["strategy"])
@@ -64,7 +70,14 @@ def run_repetition(
         started = time.perf_counter()
         arm_index = strategy.select(len(trials), rng)
         arm = strategy.arms[arm_index]
-        proposal = arm.optimizer.propose(history, pool, rng)
+        label, note = arm.name, ""
+        try:
+            proposal = arm.optimizer.propose(history, pool, rng)
+        except Exception as exc:  # the failure fallback: a random candidate, on record, never a crash
+            note = f"{arm.name} failed ({type(exc).__name__}: {exc}); random candidate instead"
+            LOGGER.warning("rep %d trial %d: %s", rep, len(trials), note)
+            label = FALLBACK_LABEL
+            proposal = FALLBACK.propose(history, pool, rng)
         wall = time.perf_counter() - started
         candidate = int(pool.ids[proposal.position])
         result = benchmark.evaluate(candidate)
@@ -83,12 +96,13 @@ def run_repetition(
             clock=clock,
             epochs=result.epochs,
             best_epoch=result.best_epoch,
-            arm=arm.name,
+            arm=label,
+            note=note,
         )
         pool.take(candidate)
-        history.add(proposal.position, result.error)
+        history.add(proposal.position, result.error, result.exec_time)
         strategy.update(arm_index, result.error)
-        internals = {"arm": arm.name, "candidate": candidate, **proposal.internals} if keep_internals else None
+        internals = {"arm": label, "candidate": candidate, **proposal.internals} if keep_internals else None
         store.add_trial(run_id, trial, {"rng": rng.bit_generator.state, "strategy": strategy.get_state()}, internals)
         trials.append(trial)
         best_error = min(best_error, result.error)

@@ -36,6 +36,7 @@ class RunSettings:
     seed: int | None = None
     rerun: bool = False
     keep_internals: bool = False
+    time_penalty: bool = False
 
     def identity(self) -> dict:
         """The settings that must match for ``-r`` to continue a stored run."""
@@ -54,6 +55,7 @@ class RunSettings:
             "goal_metric": c.metric if c.kind == "GOAL" else None,
             "max_trials": c.max_trials,
             "overhead": str(self.overhead),
+            "time_penalty": self.time_penalty,
         }
 
 
@@ -98,7 +100,9 @@ def execute(settings: RunSettings, reporter: Reporter) -> RunReport:
         reporter.start(run, num_reps, settings.criterion)
         outcomes = []
         for rep in range(num_reps):
-            strategy = build_strategy(settings.mode, settings.spec, settings.run_conf)
+            strategy = build_strategy(
+                settings.mode, settings.spec, settings.run_conf, settings.benchmark.space, settings.time_penalty
+            )
             reporter.rep_start(rep)
             outcome = run_repetition(
                 benchmark=settings.benchmark,

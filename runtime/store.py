@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS trials (
     epochs INTEGER NOT NULL,
     best_epoch INTEGER NOT NULL,
     arm TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (run_id, rep, trial)
 );
 CREATE TABLE IF NOT EXISTS reps (
@@ -79,6 +80,7 @@ class Trial:
     epochs: int
     best_epoch: int
     arm: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,8 +167,9 @@ class ResultStore:
         with self._transaction():
             self._db.execute(
                 "INSERT INTO trials (run_id, rep, trial, candidate, config, error, accuracy, exec_time, opt_time,"
-                " opt_wall_time, clock, epochs, best_epoch, arm) VALUES (:run_id, :rep, :trial, :candidate, :config,"
-                " :error, :accuracy, :exec_time, :opt_time, :opt_wall_time, :clock, :epochs, :best_epoch, :arm)",
+                " opt_wall_time, clock, epochs, best_epoch, arm, note) VALUES (:run_id, :rep, :trial, :candidate,"
+                " :config, :error, :accuracy, :exec_time, :opt_time, :opt_wall_time, :clock, :epochs, :best_epoch,"
+                " :arm, :note)",
                 {"run_id": run_id, **values},
             )
             self._db.execute(
@@ -199,7 +202,7 @@ class ResultStore:
         """Stored trials of a run (one repetition, or all), in order."""
         query = (
             "SELECT rep, trial, candidate, config, error, accuracy, exec_time, opt_time, opt_wall_time, clock, epochs,"
-            " best_epoch, arm FROM trials WHERE run_id = ?"
+            " best_epoch, arm, note FROM trials WHERE run_id = ?"
         )
         args: tuple[Any, ...] = (run_id,)
         if rep is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,7 @@ class SearchSpace:
     def __init__(self, hyperparams: Sequence[HyperParameter]) -> None:
         self.hyperparams = tuple(hyperparams)
         self.names = [hp.name for hp in self.hyperparams]
+        self._configspace = None
 
     @property
     def dim(self) -> int:
@@ -64,6 +65,24 @@ class SearchSpace:
                 return qmc.LatinHypercube(d=self.dim, seed=seed).random(num)
         raise ValueError(f"unknown sample method {method!r}; expected one of {SAMPLE_METHODS}")
 
+    @property
+    def configspace(self):
+        """The ConfigSpace translation (built once)."""
+        if self._configspace is None:
+            self._configspace = self.to_configspace()
+        return self._configspace
+
+    def configspace_vectors(self, configs: pd.DataFrame) -> np.ndarray:
+        """ConfigSpace's vector representation of ``configs`` (columns in ``index_of`` order)."""
+        cs = self.configspace
+        out = np.empty((len(configs), len(self.hyperparams)))
+        for hp in self.hyperparams:
+            values = np.asarray(configs[hp.name].tolist())
+            if values.dtype.kind == "f":
+                values = np.round(values, 13)  # as ConfigSpace's Configuration does
+            out[:, cs.index_of[hp.name]] = cs[hp.name].to_vector(values)
+        return out
+
     def to_configspace(self, seed: int | None = None):
         """The same space as a ConfigSpace ``ConfigurationSpace`` (for SMAC3 and validation)."""
         from ConfigSpace import (
@@ -106,6 +125,8 @@ class CandidatePool:
     features: np.ndarray
     ids: np.ndarray
     remaining: np.ndarray
+    space: SearchSpace | None = None
+    _encodings: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, space: SearchSpace, configs: pd.DataFrame, ids: np.ndarray | None = None) -> CandidatePool:
@@ -114,7 +135,8 @@ class CandidatePool:
         ids = np.arange(len(configs)) if ids is None else np.asarray(ids)
         _, first = np.unique(np.round(features, 12), axis=0, return_index=True)
         keep = np.sort(first)
-        return cls(configs.iloc[keep].reset_index(drop=True), features[keep], ids[keep], np.ones(len(keep), bool))
+        kept = configs.iloc[keep].reset_index(drop=True)
+        return cls(kept, features[keep], ids[keep], np.ones(len(keep), bool), space)
 
     @classmethod
     def sample(
@@ -133,6 +155,22 @@ class CandidatePool:
     def reset(self) -> None:
         """Put every candidate back (a new repetition starts from the full pool)."""
         self.remaining[:] = True
+
+    def fresh_copy(self) -> CandidatePool:
+        """A copy with every candidate remaining, sharing the (read-only) arrays and encodings."""
+        return CandidatePool(
+            self.configs, self.features, self.ids, np.ones(len(self.ids), bool), self.space, self._encodings
+        )
+
+    def encoding(self, kind: str = "unit") -> np.ndarray:
+        """Model inputs of every candidate: ``unit`` (our [0, 1] encoding) or ``configspace`` vectors."""
+        if kind == "unit":
+            return self.features
+        if kind not in self._encodings:
+            if kind != "configspace" or self.space is None:
+                raise ValueError(f"unknown encoding {kind!r}")
+            self._encodings[kind] = self.space.configspace_vectors(self.configs)
+        return self._encodings[kind]
 
     @property
     def num_remaining(self) -> int:

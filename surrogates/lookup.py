@@ -150,9 +150,7 @@ class LookupBenchmark:
 
     def pool(self) -> CandidatePool:
         """The table's rows (identical configurations once), all remaining."""
-        pool = CandidatePool(self._pool.configs, self._pool.features, self._pool.ids, self._pool.remaining.copy())
-        pool.reset()
-        return pool
+        return self._pool.fresh_copy()
 
     def evaluate(self, candidate_id: int, epochs: int | None = None) -> Result:
         """Row ``candidate_id`` trained for ``epochs`` (default: all) epochs."""

@@ -10,6 +10,7 @@ import pytest
 from hpo_runner import split_short_equals
 
 REPO = Path(__file__).resolve().parents[1]
+MODES = "RANDOM, GP, GP-NM, GP-LE, GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, TPE-HLE"
 
 
 @pytest.mark.parametrize(
@@ -20,13 +21,20 @@ REPO = Path(__file__).resolve().parents[1]
             "error: -et/--exp_time: expected seconds or a number with s, m, h, d or w "
             "(e.g. 45s, 30m, 12h, 1.5h, 1d), got '12x'",
         ),
-        (["-m", "GP"], "error: -m/--mode: mode GP is not available in this version (available: RANDOM, SOBOL)"),
-        (["-m", "DIV"], "error: -m/--mode: mode DIV is not available in this version (available: RANDOM, SOBOL)"),
-        (["-m", "XGB"], "error: -m/--mode: expected one of RANDOM, SOBOL, got 'XGB'"),
+        (["-m", "DIV"], f"error: -m/--mode: mode DIV is not available in this version (available: {MODES})"),
+        (["-m", "BATCH"], f"error: -m/--mode: mode BATCH is not available in this version (available: {MODES})"),
+        (["-m", "XGB"], f"error: -m/--mode: expected one of {MODES}, got 'XGB'"),
+        (["-s", "EI"], "error: -s/--spec: expected one of RANDOM for mode RANDOM, got 'EI'"),
         (
-            ["-s", "EI"],
-            "error: -s/--spec: spec EI is not available in this version for mode RANDOM (available: RANDOM)",
+            ["-m", "GP", "-s", "SEQ"],
+            "error: -s/--spec: spec SEQ is not available in this version for mode GP (available: EI, PI, UCB)",
         ),
+        (["-m", "TPE", "-s", "UCB"], "error: -s/--spec: expected one of EI, RANDOM for mode TPE, got 'UCB'"),
+        (
+            ["-m", "GP", "-s", "UCB", "-tp"],
+            "error: -tp/--time_penalty: applies to the EI of GP and RF arms, not to GP-UCB",
+        ),
+        (["-m", "TPE", "-tp"], "error: -tp/--time_penalty: applies to the EI of GP and RF arms, not to TPE-EI"),
         (["-s", "FOO"], "error: -s/--spec: expected one of RANDOM for mode RANDOM, got 'FOO'"),
         (["--overhead", "lots"], "error: --overhead: expected measured, none or seconds per trial, got 'lots'"),
         (["--overhead", "-3"], "error: --overhead: expected seconds >= 0, got '-3'"),
@@ -150,6 +158,7 @@ def test_console_script_and_module_are_the_same_cli(tmp_path):
         "-l, --log_level",
         "-r, --rerun",
         "-p, --pkl",
+        "-tp, --time_penalty",
         "--seed",
         "--max-trials",
         "--results",

@@ -1,0 +1,48 @@
+"""Acquisition functions in minimisation form, vectorised over the candidate pool (larger is better).
+
+With u = (best - mu - xi) / sigma:
+* EI = sigma * (u * Phi(u) + phi(u));
+* PI = Phi(u);
+* UCB (a lower confidence bound for minimisation) = -mu + kappa * sigma.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtr
+
+SIGMA_FLOOR = 1e-12
+ACQUISITIONS = ("EI", "PI", "UCB")
+
+
+def _u(mu: np.ndarray, sigma: np.ndarray, best: float, xi: float) -> tuple[np.ndarray, np.ndarray]:
+    sigma = np.maximum(sigma, SIGMA_FLOOR)
+    return (best - mu - xi) / sigma, sigma
+
+
+def expected_improvement(mu: np.ndarray, sigma: np.ndarray, best: float, xi: float = 0.0) -> np.ndarray:
+    """EI of each candidate over the incumbent ``best``."""
+    u, sigma = _u(mu, sigma, best, xi)
+    return sigma * (u * ndtr(u) + np.exp(-0.5 * u * u) / np.sqrt(2 * np.pi))
+
+
+def probability_of_improvement(mu: np.ndarray, sigma: np.ndarray, best: float, xi: float = 0.0) -> np.ndarray:
+    """PI of each candidate over the incumbent ``best``."""
+    u, _ = _u(mu, sigma, best, xi)
+    return ndtr(u)
+
+
+def upper_confidence_bound(mu: np.ndarray, sigma: np.ndarray, kappa: float = 1.0) -> np.ndarray:
+    """Optimistic bound ``-mu + kappa * sigma`` (the lower confidence bound of a minimisation)."""
+    return -np.asarray(mu) + kappa * np.asarray(sigma)
+
+
+def acquisition(name: str, mu: np.ndarray, sigma: np.ndarray, best: float, kappa: float = 1.0) -> np.ndarray:
+    """Values of acquisition ``name`` (EI, PI or UCB)."""
+    if name == "EI":
+        return expected_improvement(mu, sigma, best)
+    if name == "PI":
+        return probability_of_improvement(mu, sigma, best)
+    if name == "UCB":
+        return upper_confidence_bound(mu, sigma, kappa)
+    raise ValueError(f"unknown acquisition {name!r}; expected one of {ACQUISITIONS}")

@@ -1,0 +1,276 @@
+"""Gaussian process regression: Matérn-5/2 ARD kernel, constant mean, Gaussian noise, numpy/scipy only.
+
+Targets are standardised. Hyperparameters theta = (log lengthscales [D], log signal variance,
+log noise variance, constant mean) get weak priors and are fitted by MAP (L-BFGS-B with analytic
+gradients, warm-started from the previous fit plus random restarts) or slice-sampled
+(Spearmint-style; ``mcmc_iters`` samples, predictions per sample). MAP starts from the previous
+fit; ``restarts`` random starts are added on the first fit and every ``restart_every`` fits.
+``noiseless`` fixes the noise at 1e-6. The predictive variance is that of the latent function (noise excluded).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.linalg import cho_solve, cholesky, solve_triangular
+from scipy.optimize import minimize
+
+SQRT5 = math.sqrt(5.0)
+JITTER = 1e-8
+NOISELESS_NOISE = 1e-6
+LOG_LS_BOUNDS = (math.log(1e-2), math.log(20.0))
+LOG_AMP_BOUNDS = (math.log(1e-2), math.log(1e2))
+LOG_NOISE_BOUNDS = (math.log(1e-8), math.log(1.0))
+MEAN_BOUNDS = (-3.0, 3.0)
+PRIOR_LS = (math.log(0.5), 1.0)  # log-normal prior on lengthscales (unit-cube inputs)
+PRIOR_AMP = (0.0, 1.0)  # log-normal prior on the signal variance of standardised targets
+PRIOR_NOISE = (math.log(1e-3), 2.0)
+PRIOR_MEAN = (0.0, 1.0)
+PREDICT_BLOCK = 4096
+
+
+def matern52(r: np.ndarray) -> np.ndarray:
+    """Matérn-5/2 correlation of scaled distances ``r``."""
+    s = SQRT5 * r
+    return (1.0 + s + s * s / 3.0) * np.exp(-s)
+
+
+def matern52_from_sqdist(d2: np.ndarray) -> np.ndarray:
+    """Matérn-5/2 of squared scaled distances, computed in place in ``d2`` (fast path for predictions)."""
+    np.sqrt(d2, out=d2)
+    d2 *= SQRT5  # s
+    e = np.exp(-d2)
+    poly = d2 * d2
+    poly *= 1.0 / 3.0
+    poly += d2
+    poly += 1.0
+    poly *= e
+    return poly
+
+
+def scaled_sqdist(a: np.ndarray, b: np.ndarray, lengthscales: np.ndarray) -> np.ndarray:
+    """Squared distances between rows of ``a`` and ``b`` after dividing by the lengthscales."""
+    a = a / lengthscales
+    b = b / lengthscales
+    d2 = a @ b.T
+    d2 *= -2.0
+    d2 += (a * a).sum(1)[:, None]
+    d2 += (b * b).sum(1)[None, :]
+    return np.maximum(d2, 0.0, out=d2)
+
+
+@dataclass
+class _Fit:
+    theta: np.ndarray
+    chol: np.ndarray
+    alpha: np.ndarray
+    chol_inv_t: np.ndarray  # (L^-1)^T, for predictive variances by one matrix product
+
+
+@dataclass
+class GaussianProcess:
+    """GP regressor on inputs in [0, 1]^D; ``fit(X, y, rng)`` then ``predict(Xc) -> (mean, var)``."""
+
+    mcmc_iters: int = 0
+    noiseless: bool = False
+    max_obs: int | None = None
+    restarts: int = 2
+    restart_every: int = 10
+    max_iter: int = 100
+    burn_in: int = 10
+    _theta: np.ndarray | None = field(default=None, repr=False)
+    _fits: list[_Fit] = field(default_factory=list, repr=False)
+    _num_fits: int = field(default=0, repr=False)
+
+    def fit(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> GaussianProcess:
+        """Fit hyperparameters (MAP or slice sampling) and factorise the kernel matrix."""
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        if self.max_obs is not None and len(y) > self.max_obs:
+            keep = np.sort(rng.choice(len(y), self.max_obs, replace=False))  # without replacement
+            x, y = x[keep], y[keep]
+        self._x = x
+        self._y_mean = float(y.mean())
+        self._y_std = float(y.std()) if y.std() > 0 else 1.0
+        ys = (y - self._y_mean) / self._y_std
+        n = len(x)
+        self._diff2 = ((x.T[:, :, None] - x.T[:, None, :]) ** 2).reshape(x.shape[1], n * n)  # (D, n*n)
+        dim = x.shape[1]
+        if self._theta is None or len(self._theta) != dim + 3:
+            self._theta = np.concatenate([np.full(dim, PRIOR_LS[0]), [0.0, PRIOR_NOISE[0], 0.0]])
+        theta = self._map(ys, rng)
+        thetas = [theta] if self.mcmc_iters <= 0 else self._slice_samples(theta, ys, rng)
+        self._theta = theta
+        self._fits = [self._factorise(t, ys) for t in thetas]
+        del self._diff2
+        return self
+
+    def get_state(self) -> dict:
+        """The warm start of the next fit (hyperparameters and fit count)."""
+        theta = None if self._theta is None else [float(v) for v in self._theta]
+        return {"theta": theta, "num_fits": self._num_fits}
+
+    def set_state(self, state: dict) -> None:
+        """Restore ``get_state``."""
+        self._theta = None if state.get("theta") is None else np.asarray(state["theta"], dtype=float)
+        self._num_fits = int(state.get("num_fits", 0))
+
+    @property
+    def theta(self) -> np.ndarray:
+        """Hyperparameters of the (last) fit: log lengthscales, log signal var, log noise var, mean."""
+        return self._theta
+
+    def predict(self, xc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and latent variance at ``xc``, averaged over hyperparameter samples.
+
+        Under MCMC the mixture variance is returned (mean of variances + variance of means).
+        """
+        means, variances = zip(*(self._predict_one(f, xc) for f in self._fits), strict=True)
+        mean = np.mean(means, axis=0)
+        var = np.mean(variances, axis=0) + (np.var(means, axis=0) if len(means) > 1 else 0.0)
+        return mean, var
+
+    def predict_samples(self, xc: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Mean and variance per hyperparameter sample (for acquisitions averaged over samples)."""
+        return [self._predict_one(f, xc) for f in self._fits]
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _unpack(self, theta: np.ndarray) -> tuple[np.ndarray, float, float, float]:
+        dim = len(theta) - 3
+        noise = NOISELESS_NOISE if self.noiseless else math.exp(theta[dim + 1])
+        return np.exp(theta[:dim]), math.exp(theta[dim]), noise, float(theta[dim + 2])
+
+    def _bounds(self, dim: int) -> list[tuple[float, float]]:
+        return [LOG_LS_BOUNDS] * dim + [LOG_AMP_BOUNDS, LOG_NOISE_BOUNDS, MEAN_BOUNDS]
+
+    def _neg_log_posterior(self, theta: np.ndarray, ys: np.ndarray) -> tuple[float, np.ndarray]:
+        ls, amp, noise, mean = self._unpack(theta)
+        dim = len(ls)
+        n = len(ys)
+        inv_ls2 = 1.0 / (ls * ls)
+        r2 = (inv_ls2 @ self._diff2).reshape(n, n)
+        r = np.sqrt(r2)
+        e = np.exp(-SQRT5 * r)
+        kern = amp * (1.0 + SQRT5 * r + 5.0 / 3.0 * r2) * e
+        k = kern + (noise + JITTER) * np.eye(n)
+        try:
+            chol = cholesky(k, lower=True, check_finite=False)
+        except np.linalg.LinAlgError:
+            return 1e25, np.zeros_like(theta)
+        resid = ys - mean
+        alpha = cho_solve((chol, True), resid, check_finite=False)
+        nll = 0.5 * resid @ alpha + np.log(np.diag(chol)).sum() + 0.5 * n * math.log(2 * math.pi)
+        kinv = cho_solve((chol, True), np.eye(n), check_finite=False)
+        w = np.outer(alpha, alpha) - kinv
+        grad = np.empty_like(theta)
+        a = amp * (5.0 / 3.0) * (1.0 + SQRT5 * r) * e  # dK/dlog(ls_d) = a * diff2_d / ls_d^2
+        grad[:dim] = -0.5 * (self._diff2 @ (w * a).ravel()) * inv_ls2
+        grad[dim] = -0.5 * np.sum(w * kern)
+        grad[dim + 1] = 0.0 if self.noiseless else -0.5 * noise * np.trace(w)
+        grad[dim + 2] = -alpha.sum()
+        prior, prior_grad = self._log_prior(theta)
+        return float(nll - prior), grad - prior_grad
+
+    def _log_prior(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        dim = len(theta) - 3
+        centres = np.concatenate([np.full(dim, PRIOR_LS[0]), [PRIOR_AMP[0], PRIOR_NOISE[0], PRIOR_MEAN[0]]])
+        scales = np.concatenate([np.full(dim, PRIOR_LS[1]), [PRIOR_AMP[1], PRIOR_NOISE[1], PRIOR_MEAN[1]]])
+        z = (theta - centres) / scales
+        if self.noiseless:
+            z[dim + 1] = 0.0
+        return float(-0.5 * np.sum(z * z)), -z / scales
+
+    def _map(self, ys: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        dim = len(self._theta) - 3
+        bounds = self._bounds(dim)
+        lows, highs = np.array(bounds).T
+        starts = [np.clip(self._theta, lows, highs)]
+        restarts = self.restarts if self._num_fits % self.restart_every == 0 else 0
+        self._num_fits += 1
+        for _ in range(restarts):
+            draw = np.concatenate(
+                [rng.normal(PRIOR_LS[0], PRIOR_LS[1], dim), rng.normal([PRIOR_AMP[0], PRIOR_NOISE[0], 0.0], 1.0)]
+            )
+            starts.append(np.clip(draw, lows, highs))
+        best, best_value = starts[0], math.inf
+        for start in starts:
+            result = minimize(
+                self._neg_log_posterior,
+                start,
+                args=(ys,),
+                jac=True,
+                method="L-BFGS-B",
+                bounds=bounds,
+                options={"maxiter": self.max_iter},
+            )
+            if np.isfinite(result.fun) and result.fun < best_value:
+                best, best_value = result.x, result.fun
+        return np.asarray(best, dtype=float)
+
+    def _slice_samples(self, theta: np.ndarray, ys: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+        """Component-wise slice sampling (stepping out, shrinkage) from the MAP point."""
+        dim = len(theta) - 3
+        bounds = self._bounds(dim)
+        active = [i for i in range(len(theta)) if not (self.noiseless and i == dim + 1)]
+
+        def logp(t: np.ndarray) -> float:
+            return -self._neg_log_posterior(t, ys)[0]
+
+        current, current_logp = theta.copy(), logp(theta)
+        samples = []
+        for sweep in range(self.burn_in + self.mcmc_iters):
+            for i in active:
+                level = current_logp + math.log(rng.uniform())
+                width = 1.0
+                lo_b, hi_b = bounds[i]
+                left = max(current[i] - width * rng.uniform(), lo_b)
+                right = min(left + width, hi_b)
+                proposal = current.copy()
+                for _ in range(50):
+                    proposal[i] = rng.uniform(left, right)
+                    value = logp(proposal)
+                    if value > level:
+                        current, current_logp = proposal, value
+                        break
+                    if proposal[i] < current[i]:
+                        left = proposal[i]
+                    else:
+                        right = proposal[i]
+            if sweep >= self.burn_in:
+                samples.append(current.copy())
+        return samples
+
+    def _factorise(self, theta: np.ndarray, ys: np.ndarray) -> _Fit:
+        ls, amp, noise, mean = self._unpack(theta)
+        n = len(ys)
+        r = np.sqrt((1.0 / (ls * ls)) @ self._diff2).reshape(n, n)
+        k = amp * matern52(r) + (noise + JITTER) * np.eye(n)
+        jitter = JITTER
+        while True:
+            try:
+                chol = cholesky(k, lower=True, check_finite=False)
+                break
+            except np.linalg.LinAlgError:
+                jitter *= 10
+                if jitter > 1e-2:
+                    raise
+                k[np.diag_indices_from(k)] += jitter
+        alpha = cho_solve((chol, True), ys - mean, check_finite=False)
+        chol_inv = solve_triangular(chol, np.eye(len(ys)), lower=True, check_finite=False)
+        return _Fit(theta, chol, alpha, np.ascontiguousarray(chol_inv.T))
+
+    def _predict_one(self, fit: _Fit, xc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ls, amp, _, mean = self._unpack(fit.theta)
+        xc = np.asarray(xc, dtype=float)
+        mu = np.empty(len(xc))
+        var = np.empty(len(xc))
+        for start in range(0, len(xc), PREDICT_BLOCK):
+            block = slice(start, start + PREDICT_BLOCK)
+            kstar = matern52_from_sqdist(scaled_sqdist(xc[block], self._x, ls))
+            mu[block] = mean + amp * (kstar @ fit.alpha)
+            v = kstar @ fit.chol_inv_t  # rows: L^-1 k*(x)
+            var[block] = np.maximum(amp - amp * amp * np.einsum("ij,ij->i", v, v), 1e-12)
+        return self._y_mean + self._y_std * mu, var * self._y_std**2

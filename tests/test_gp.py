@@ -1,0 +1,82 @@
+"""The GP against a direct dense computation, its fit, and its state for resume."""
+
+import numpy as np
+import pytest
+
+from optimizers.gp import GaussianProcess, matern52
+
+
+def dense_posterior(x, y, xc, theta):
+    dim = x.shape[1]
+    ls, amp, noise, mean = np.exp(theta[:dim]), np.exp(theta[dim]), np.exp(theta[dim + 1]), theta[dim + 2]
+    ym, ys = y.mean(), y.std()
+    t = (y - ym) / ys
+
+    def k(a, b):
+        r = np.sqrt((((a[:, None, :] - b[None, :, :]) / ls) ** 2).sum(-1))
+        return amp * matern52(r)
+
+    kxx = k(x, x) + (noise + 1e-8) * np.eye(len(x))
+    inv = np.linalg.inv(kxx)
+    ks = k(xc, x)
+    mu = mean + ks @ inv @ (t - mean)
+    var = amp - np.einsum("ij,jk,ik->i", ks, inv, ks)
+    return ym + ys * mu, var * ys**2
+
+
+def test_posterior_matches_dense_computation():
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 3))
+    y = np.sin(4 * x[:, 0]) + x[:, 1] ** 2
+    xc = rng.random((500, 3))
+    gp = GaussianProcess().fit(x, y, np.random.default_rng(1))
+    mu, var = gp.predict(xc)
+    mu_d, var_d = dense_posterior(x, y, xc, gp.theta)
+    assert mu == pytest.approx(mu_d, abs=1e-6)
+    assert var == pytest.approx(var_d, abs=1e-5 * y.var())
+    assert np.all(var > 0)
+
+
+def test_fit_recovers_a_smooth_function_and_interpolates():
+    rng = np.random.default_rng(2)
+    x = rng.random((60, 2))
+    y = (x[:, 0] - 0.3) ** 2 + 0.5 * x[:, 1]
+    gp = GaussianProcess().fit(x, y, rng)
+    test = rng.random((200, 2))
+    mu, _ = gp.predict(test)
+    truth = (test[:, 0] - 0.3) ** 2 + 0.5 * test[:, 1]
+    assert np.max(np.abs(mu - truth)) < 0.02
+    mu_train, var_train = gp.predict(x)
+    assert np.max(np.abs(mu_train - y)) < 5e-3 and np.max(var_train) < 1e-3 * y.var()
+
+
+def test_same_seed_same_fit_and_state_round_trip():
+    rng_data = np.random.default_rng(3)
+    x, y = rng_data.random((30, 4)), rng_data.random(30)
+    a = GaussianProcess().fit(x, y, np.random.default_rng(5))
+    b = GaussianProcess().fit(x, y, np.random.default_rng(5))
+    assert np.array_equal(a.theta, b.theta)
+    c = GaussianProcess()
+    c.set_state(a.get_state())
+    d = GaussianProcess()
+    d.set_state(a.get_state())
+    assert np.array_equal(c.fit(x, y, np.random.default_rng(9)).theta, d.fit(x, y, np.random.default_rng(9)).theta)
+
+
+def test_noiseless_and_mcmc_variants():
+    rng = np.random.default_rng(4)
+    x, y = rng.random((25, 2)), rng.random(25)
+    noiseless = GaussianProcess(noiseless=True).fit(x, y, rng)
+    mu, _ = noiseless.predict(x)
+    assert mu == pytest.approx(y, abs=1e-3)  # interpolates
+    mcmc = GaussianProcess(mcmc_iters=3, burn_in=2).fit(x, y, np.random.default_rng(0))
+    samples = mcmc.predict_samples(rng.random((10, 2)))
+    assert len(samples) == 3
+    assert not np.allclose(samples[0][0], samples[2][0])  # different hyperparameter samples
+
+
+def test_max_obs_subsamples_without_replacement():
+    rng = np.random.default_rng(6)
+    x, y = rng.random((50, 2)), rng.random(50)
+    gp = GaussianProcess(max_obs=20).fit(x, y, rng)
+    assert len(gp._x) == 20 and len(np.unique(gp._x, axis=0)) == 20
