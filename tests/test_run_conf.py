@@ -55,7 +55,7 @@ def test_legacy_grid_maps_to_pool(tmp_path):
             {"titel": "x"},
             "FILE: titel: unknown key (expected one of: title, arms, bandits, eta, init_eps, decay_factor, "
             "time_unit, response_shaping, alpha, gp, rf, search_space, grid, early_term_rule, failover, resources, "
-            "max_retries, max_failures, description)",
+            "max_retries, max_failures, kappa, tpe, description)",
         ),
         ({"title": "a b"}, "FILE: title: expected letters, digits and . _ + - only (it names files), got 'a b'"),
         ({"arms": []}, "FILE: arms: expected a non-empty list of {model, acq_func}, got []"),
@@ -117,3 +117,19 @@ def test_bundled_arms_run_conf_is_the_default(tmp_path):
     assert conf.source == str(BUNDLED_RUN_CONF / "arms.yaml")
     assert conf.arms == DEFAULT_ARMS and conf.title == "default"
     assert conf.pool == PoolSettings(20000, 1, "sobol", False)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"kappa": 0}, "FILE: kappa: expected a positive number, got 0"),
+        ({"tpe": {"gamma": 1.5}}, "FILE: tpe.gamma: expected a number in (0, 1), got 1.5"),
+        ({"tpe": {"n_startup_jobs": 0}}, "FILE: tpe.n_startup_jobs: expected a positive integer, got 0"),
+        (
+            {"tpe": {"prior": 1}},
+            "FILE: tpe.prior: unknown key (expected one of: n_startup_jobs, gamma, n_ei_candidates)",
+        ),
+    ],
+)
+def test_model_option_errors(tmp_path, data, message):
+    assert error(tmp_path, data) == message
