@@ -9,8 +9,8 @@ import pytest
 
 from arms.strategy import Arm, SingleArm
 from inputs.hp_conf import parse_hp_conf
-from optimizers.bayes import ModelArmOptimizer, ModelCache
 from optimizers.base import History
+from optimizers.bayes import ModelArmOptimizer, ModelCache
 from optimizers.gp import GaussianProcess
 from optimizers.rf import RandomForestSurrogate
 from optimizers.tpe import from_internal, hyperopt_space, to_internal
