@@ -14,8 +14,9 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.linalg import cho_solve, cholesky, solve_triangular
+from scipy.linalg import cho_solve, cholesky, lapack, solve_triangular
 from scipy.optimize import minimize
+from threadpoolctl import threadpool_limits
 
 SQRT5 = math.sqrt(5.0)
 JITTER = 1e-8
@@ -28,7 +29,7 @@ PRIOR_LS = (math.log(0.5), 1.0)  # log-normal prior on lengthscales (unit-cube i
 PRIOR_AMP = (0.0, 1.0)  # log-normal prior on the signal variance of standardised targets
 PRIOR_NOISE = (math.log(1e-3), 2.0)
 PRIOR_MEAN = (0.0, 1.0)
-PREDICT_BLOCK = 4096
+PREDICT_BLOCK = 1024  # rows per block: keeps the (block, n) temporaries in cache
 
 
 def matern52(r: np.ndarray) -> np.ndarray:
@@ -100,10 +101,11 @@ class GaussianProcess:
         dim = x.shape[1]
         if self._theta is None or len(self._theta) != dim + 3:
             self._theta = np.concatenate([np.full(dim, PRIOR_LS[0]), [0.0, PRIOR_NOISE[0], 0.0]])
-        theta = self._map(ys, rng)
-        thetas = [theta] if self.mcmc_iters <= 0 else self._slice_samples(theta, ys, rng)
-        self._theta = theta
-        self._fits = [self._factorise(t, ys) for t in thetas]
+        with threadpool_limits(1, user_api="blas"):  # small matrices: threads only add overhead
+            theta = self._map(ys, rng)
+            thetas = [theta] if self.mcmc_iters <= 0 else self._slice_samples(theta, ys, rng)
+            self._theta = theta
+            self._fits = [self._factorise(t, ys) for t in thetas]
         del self._diff2
         return self
 
@@ -163,7 +165,10 @@ class GaussianProcess:
         resid = ys - mean
         alpha = cho_solve((chol, True), resid, check_finite=False)
         nll = 0.5 * resid @ alpha + np.log(np.diag(chol)).sum() + 0.5 * n * math.log(2 * math.pi)
-        kinv = cho_solve((chol, True), np.eye(n), check_finite=False)
+        kinv, info = lapack.dpotri(chol, lower=1)  # K^-1 from the Cholesky factor (lower triangle)
+        if info != 0:
+            return 1e25, np.zeros_like(theta)
+        kinv = np.tril(kinv) + np.tril(kinv, -1).T
         w = np.outer(alpha, alpha) - kinv
         grad = np.empty_like(theta)
         a = amp * (5.0 / 3.0) * (1.0 + SQRT5 * r) * e  # dK/dlog(ls_d) = a * diff2_d / ls_d^2
@@ -204,7 +209,7 @@ class GaussianProcess:
                 jac=True,
                 method="L-BFGS-B",
                 bounds=bounds,
-                options={"maxiter": self.max_iter},
+                options={"maxiter": self.max_iter, "ftol": 1e-7, "gtol": 1e-5},
             )
             if np.isfinite(result.fun) and result.fun < best_value:
                 best, best_value = result.x, result.fun
@@ -265,12 +270,19 @@ class GaussianProcess:
     def _predict_one(self, fit: _Fit, xc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ls, amp, _, mean = self._unpack(fit.theta)
         xc = np.asarray(xc, dtype=float)
+        # squared scaled distances as one product: [a, |a|^2, 1] . [-2b, 1, |b|^2]
+        a = xc / ls
+        b = self._x / ls
+        left = np.hstack([a, (a * a).sum(1, keepdims=True), np.ones((len(a), 1))])
+        right = np.hstack([-2.0 * b, np.ones((len(b), 1)), (b * b).sum(1, keepdims=True)]).T.copy()
         mu = np.empty(len(xc))
         var = np.empty(len(xc))
         for start in range(0, len(xc), PREDICT_BLOCK):
             block = slice(start, start + PREDICT_BLOCK)
-            kstar = matern52_from_sqdist(scaled_sqdist(xc[block], self._x, ls))
+            d2 = left[block] @ right
+            np.maximum(d2, 0.0, out=d2)
+            kstar = matern52_from_sqdist(d2)  # correlations; k*(x) = amp * kstar
             mu[block] = mean + amp * (kstar @ fit.alpha)
-            v = kstar @ fit.chol_inv_t  # rows: L^-1 k*(x)
+            v = kstar @ fit.chol_inv_t  # rows: L^-1 kstar(x)
             var[block] = np.maximum(amp - amp * amp * np.einsum("ij,ij->i", v, v), 1e-12)
         return self._y_mean + self._y_std * mu, var * self._y_std**2

@@ -15,6 +15,8 @@ from tests.conftest import SMALL_HP_CONF, make_table
 REPO = Path(__file__).resolve().parents[1]
 ARGS = ["2", "-et", "4d", "--seed", "11"]
 TRACE = "big/T345600S/RANDOM-RANDOM(2).json"
+GP_ARGS = ["-m", "GP-HLE", "-s", "EI", "--max-trials", "30"]
+GP_TRACE = "big/T345600S/GP-HLE-EI(2).json"
 
 
 @pytest.fixture
@@ -30,6 +32,7 @@ def big_bench(tmp_path: Path) -> Path:
 
 
 def start(bench: Path, results: Path, *extra: str) -> subprocess.Popen:
+    """The run as a real process."""
     cmd = [sys.executable, str(REPO / "hpo_runner.py"), str(bench), *ARGS, "--results", str(results), *extra]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -56,11 +59,11 @@ def wait_for_trials(results: Path, proc: subprocess.Popen, count: int) -> int:
     raise AssertionError("no progress")
 
 
-def uninterrupted(bench: Path, tmp_path: Path) -> tuple[bytes, int]:
+def uninterrupted(bench: Path, tmp_path: Path, *extra: str, trace: str = TRACE) -> tuple[bytes, int]:
     reference = tmp_path / "reference"
-    proc = start(bench, reference)
+    proc = start(bench, reference, *extra)
     assert proc.wait(timeout=300) == 0, proc.stderr.read()
-    return (reference / TRACE).read_bytes(), stored_trials(reference)
+    return (reference / trace).read_bytes(), stored_trials(reference)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
@@ -88,3 +91,17 @@ def test_killed_run_resumes_to_the_same_trace(big_bench, tmp_path, sig):
         "SELECT COUNT(*) FROM (SELECT rep, candidate FROM trials GROUP BY rep, candidate HAVING COUNT(*) > 1)"
     ).fetchone()[0]
     assert duplicates == 0
+
+
+def test_killed_model_run_resumes_with_its_model_state(big_bench, tmp_path):
+    """A GP arm's warm start is part of the stored state: the resumed trace is the same."""
+    expected, total = uninterrupted(big_bench, tmp_path, *GP_ARGS, trace=GP_TRACE)
+    results = tmp_path / "killed"
+    proc = start(big_bench, results, *GP_ARGS)
+    wait_for_trials(results, proc, 12)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert 12 <= stored_trials(results) < total
+    resumed = start(big_bench, results, *GP_ARGS, "-r")
+    assert resumed.wait(timeout=300) == 0, resumed.stderr.read()
+    assert (results / GP_TRACE).read_bytes() == expected

@@ -1,0 +1,268 @@
+"""Time of one suggestion per arm (fit + acquisition over a 20,000-candidate pool, 9 hyperparameters).
+
+    python benchmarks/ask_overhead.py [--sizes 100 200 500] [--steps 9] [--pool 20000] [--no-peers]
+
+For each history size n, every arm proposes ``--steps`` times in a row, the history growing by one
+evaluation between proposals (as in a run: warm starts and caches are those of a real step), and
+the median, p90 and mean of those proposal times are printed. With the optional ``bench`` extra
+installed (``pip install -e ".[bench]"`` plus ``torch==2.13.0`` for Optuna's GPSampler), the same is
+measured for Optuna's GPSampler and TPESampler, scikit-optimize's gp_hedge and SMAC3's HPO facade
+(ask after tell, on the same history). Times are wall-clock on a shared machine: compare ratios
+within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from arms.modes import build_arm, surrogate_factories  # noqa: E402
+from inputs.run_conf import RunConf  # noqa: E402
+from optimizers.base import History  # noqa: E402
+from optimizers.bayes import ModelCache  # noqa: E402
+from searchspace.hyperparams import HyperParameter  # noqa: E402
+from searchspace.space import CandidatePool, SearchSpace  # noqa: E402
+
+SPACE = SearchSpace(
+    [
+        HyperParameter("lr", "float", "continuous", (-5, -1), power_of=10),
+        HyperParameter("weight_decay", "float", "continuous", (1e-6, 1e-2), log=True),
+        HyperParameter("dropout", "float", "continuous", (0.0, 0.5)),
+        HyperParameter("momentum", "float", "continuous", (0.5, 0.99)),
+        HyperParameter("n_layers", "int", "discrete", (1, 8)),
+        HyperParameter("width", "int", "discrete", (5, 9), power_of=2),
+        HyperParameter("batch_size", "int", "preordered", (16, 32, 64, 128, 256)),
+        HyperParameter("optimizer", "str", "categorical", ("adam", "sgd", "rmsprop")),
+        HyperParameter("activation", "str", "categorical", ("relu", "tanh")),
+    ]
+)
+ARMS = [
+    ("GP", "EI"),
+    ("GP-HLE", "EI"),
+    ("GP", "UCB"),
+    ("RF", "EI"),
+    ("RF-HLE", "EI"),
+    ("TPE", "EI"),
+    ("RANDOM", "RANDOM"),
+]
+
+
+def error_of(config: dict) -> float:
+    """A smooth synthetic error with categorical effects, in (0, 1)."""
+    value = (
+        0.02 * (np.log10(config["lr"]) + 2.5) ** 2
+        + 0.3 * config["dropout"] ** 2
+        + 0.05 * (config["optimizer"] == "sgd")
+        + 0.01 * abs(np.log2(config["width"]) - 7)
+        + 0.005 * config["n_layers"]
+        + 0.02 * abs(np.log10(config["weight_decay"]) + 4)
+    )
+    return float(0.02 + value)
+
+
+def summary(times: list[float]) -> tuple[float, float, float]:
+    """Median, p90 and mean in milliseconds."""
+    ms = np.array(times) * 1000
+    return float(np.median(ms)), float(np.percentile(ms, 90)), float(ms.mean())
+
+
+def time_arm(model: str, spec: str, pool: CandidatePool, errors: np.ndarray, order: np.ndarray, n: int, steps: int):
+    """Proposal times of one of our arms at history sizes n .. n + steps - 1."""
+    cache = ModelCache(surrogate_factories(RunConf(), SPACE))
+    arm = build_arm(model, spec, RunConf(), SPACE, cache)
+    rng = np.random.default_rng(0)
+    history = History()
+    pool.reset()
+    for position in order[: n - 1]:
+        history.add(int(position), float(errors[position]), 100.0)
+        pool.remaining[position] = False
+    arm.optimizer.propose(history, pool, rng)  # warm-up step (imports, first fit)
+    times = []
+    for step in range(steps):
+        position = int(order[n - 1 + step])
+        history.add(position, float(errors[position]), 100.0)
+        pool.remaining[position] = False
+        start = time.perf_counter()
+        arm.optimizer.propose(history, pool, rng)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def optuna_distributions():
+    """The space as Optuna distributions."""
+    import optuna
+
+    out = {}
+    for hp in SPACE.hyperparams:
+        if hp.is_choice:
+            out[hp.name] = optuna.distributions.CategoricalDistribution(list(hp.range))
+        elif hp.type == "int" and not hp.is_power:
+            out[hp.name] = optuna.distributions.IntDistribution(*hp.bounds, log=hp.is_log)
+        elif hp.type == "int":
+            out[hp.name] = optuna.distributions.CategoricalDistribution(list(hp.levels()))
+        else:
+            out[hp.name] = optuna.distributions.FloatDistribution(*hp.bounds, log=hp.is_log)
+    return out
+
+
+def time_optuna(sampler_name: str, configs: list[dict], errors: list[float], n: int, steps: int) -> list[float]:
+    """ask() + sampling every parameter, after n - 1 .. told trials."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = optuna.samplers.GPSampler(seed=0) if sampler_name == "gp" else optuna.samplers.TPESampler(seed=0)
+    study = optuna.create_study(sampler=sampler)
+    dists = optuna_distributions()
+    for config, err in zip(configs[: n - 1], errors[: n - 1], strict=True):
+        study.add_trial(optuna.trial.create_trial(params=config, distributions=dists, value=err))
+    times = []
+    for step in range(steps + 1):
+        start = time.perf_counter()
+        trial = study.ask(dists)
+        elapsed = time.perf_counter() - start
+        study.tell(trial, errors[n - 1 + step])
+        if step > 0:  # the first ask is the warm-up
+            times.append(elapsed)
+    return times
+
+
+def time_skopt(configs: list[dict], errors: list[float], n: int, steps: int) -> list[float]:
+    """tell(one point) + ask() of skopt's Optimizer(GP, gp_hedge)."""
+    from skopt import Optimizer
+    from skopt.space import Categorical, Integer, Real
+
+    dims = []
+    for hp in SPACE.hyperparams:
+        if hp.is_choice or (hp.is_power and hp.type == "int"):
+            dims.append(Categorical(list(hp.levels()), name=hp.name))
+        elif hp.type == "int":
+            dims.append(Integer(*hp.bounds, name=hp.name))
+        else:
+            dims.append(Real(*hp.bounds, prior="log-uniform" if hp.is_log else "uniform", name=hp.name))
+    opt = Optimizer(dims, base_estimator="GP", acq_func="gp_hedge", random_state=0, n_initial_points=1)
+    points = [[c[hp.name] for hp in SPACE.hyperparams] for c in configs]
+    opt.tell(points[: n - 2], errors[: n - 2])
+    times = []
+    for step in range(steps + 1):
+        start = time.perf_counter()
+        opt.tell(points[n - 2 + step], errors[n - 2 + step])
+        opt.ask()
+        if step > 0:
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def time_smac(configs: list[dict], errors: list[float], n: int, steps: int) -> list[float]:
+    """ask() of SMAC3's HPO facade after telling n - 1 .. trials (its per-ask cost is spiky: see mean)."""
+    from ConfigSpace import Configuration
+    from smac import HyperparameterOptimizationFacade, Scenario
+    from smac.runhistory.dataclasses import TrialInfo, TrialValue
+
+    cs = SPACE.to_configspace(seed=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        scenario = Scenario(cs, deterministic=True, n_trials=n + steps + 10, seed=0, output_directory=Path(tmp))
+        facade = HyperparameterOptimizationFacade(
+            scenario,
+            lambda config, seed=0: 0.0,
+            initial_design=HyperparameterOptimizationFacade.get_initial_design(scenario, n_configs=1),
+            overwrite=True,
+            logging_level=40,
+        )
+        for config, err in zip(configs[: n - 1], errors[: n - 1], strict=True):
+            facade.tell(TrialInfo(Configuration(cs, values=config), seed=0), TrialValue(cost=err))
+        times = []
+        for step in range(steps + 1):
+            start = time.perf_counter()
+            info = facade.ask()
+            elapsed = time.perf_counter() - start
+            facade.tell(info, TrialValue(cost=errors[n - 1 + step]))
+            if step > 0:
+                times.append(elapsed)
+    return times
+
+
+def peers() -> dict[str, Callable]:
+    """The peer systems importable here."""
+    found = {}
+    with contextlib.suppress(ImportError):
+        import optuna  # noqa: F401
+
+        found["Optuna TPESampler"] = lambda c, e, n, s: time_optuna("tpe", c, e, n, s)
+        with contextlib.suppress(ImportError):
+            import torch  # noqa: F401
+
+            found["Optuna GPSampler"] = lambda c, e, n, s: time_optuna("gp", c, e, n, s)
+    with contextlib.suppress(ImportError):
+        import skopt  # noqa: F401
+
+        found["skopt gp_hedge"] = time_skopt
+    with contextlib.suppress(ImportError):
+        import smac  # noqa: F401
+
+        found["SMAC3 HPO facade"] = time_smac
+    return found
+
+
+def main() -> None:
+    """Print the table (Markdown)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 200, 500])
+    parser.add_argument("--steps", type=int, default=9)
+    parser.add_argument("--pool", type=int, default=20000)
+    parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--only", nargs="*", default=None, help="arm or peer names to run (default: all)")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    logging.getLogger("smac").setLevel(logging.ERROR)
+    pool = CandidatePool.sample(SPACE, args.pool, "sobol", seed=1)
+    errors = np.array([error_of(pool.config(i)) for i in range(len(pool))])
+    order = np.random.default_rng(7).permutation(len(pool))
+    need = max(args.sizes) + args.steps + 2
+    configs = [pool.config(int(i)) for i in order[:need]]
+    errs = [float(errors[i]) for i in order[:need]]
+    rows = []
+    for model, spec in ARMS:
+        name = f"hpo-mab {model}-{spec}" if model != "RANDOM" else "hpo-mab RANDOM"
+        if args.only and name not in args.only:
+            continue
+        for n in args.sizes:
+            rows.append((name, n, *summary(time_arm(model, spec, pool, errors, order, n, args.steps))))
+            print(f"  {rows[-1][0]} @{n}: {rows[-1][2]:.1f} ms", file=sys.stderr, flush=True)
+    for name, timer in ({} if args.no_peers else peers()).items():
+        if args.only and name not in args.only:
+            continue
+        for n in args.sizes:
+            rows.append((name, n, *summary(timer(configs, errs, n, args.steps))))
+            print(f"  {rows[-1][0]} @{n}: {rows[-1][2]:.1f} ms", file=sys.stderr, flush=True)
+    table = pd.DataFrame(rows, columns=["system", "n", "median", "p90", "mean"])
+    wide = table.pivot_table(index="system", columns="n", values=["median", "p90", "mean"], sort=False)
+    print(
+        f"| system (ms per suggestion, pool {args.pool}, 9 hyperparameters) | "
+        + " | ".join(f"n={n} median / p90 / mean" for n in args.sizes)
+        + " |"
+    )
+    print("|---|" + "---|" * len(args.sizes))
+    for system in dict.fromkeys(table["system"]):
+        cells = [
+            f"{wide.loc[system, ('median', n)]:.1f} / {wide.loc[system, ('p90', n)]:.1f} / "
+            f"{wide.loc[system, ('mean', n)]:.1f}"
+            for n in args.sizes
+        ]
+        print(f"| {system} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
