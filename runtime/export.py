@@ -66,6 +66,7 @@ def write_trials_csv(path: Path, trials: list[Trial], param_names: list[str]) ->
         "epochs",
         "best_epoch",
         "arm",
+        "note",
     ]
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", newline="") as handle:
@@ -87,6 +88,7 @@ def write_trials_csv(path: Path, trials: list[Trial], param_names: list[str]) ->
                     t.epochs,
                     t.best_epoch,
                     t.arm,
+                    t.note,
                 ]
             )
     tmp.replace(path)

@@ -131,7 +131,7 @@ def test_store_holds_every_trial_with_its_configuration(cli, small_bench, tmp_pa
     assert dict(db.execute("SELECT rep, stop_reason FROM reps")) == {0: "budget", 1: "budget"}
     csv_lines = (tmp_path / "results" / TRACE.replace(".json", ".csv")).read_text().splitlines()
     assert csv_lines[0] == (
-        "rep,trial,candidate,x,lr,units,act,error,accuracy,exec_time,opt_time,opt_wall_time,clock,epochs,best_epoch,arm"
+        "rep,trial,candidate,x,lr,units,act,error,accuracy,exec_time,opt_time,opt_wall_time,clock,epochs,best_epoch,arm,note"
     )
     assert len(csv_lines) == 1 + 19 and csv_lines[1].startswith("0,0,243,")
 
