@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from arms.bandits import DiscountedThompson, EpsilonGreedy, Hedge, KnockOut, RoundRobin, UniformRandom
 from arms.strategy import Arm, SingleArm, Strategy
 from inputs.errors import InputError
 from inputs.run_conf import RunConf
@@ -17,15 +18,9 @@ from optimizers.transforms import transform_of
 from searchspace.space import SearchSpace
 
 MODEL_SPECS = ("EI", "PI", "UCB")
-AVAILABLE: dict[str, tuple[str, ...]] = {
-    "RANDOM": ("RANDOM",),
-    **{m: MODEL_SPECS for m in ("GP", "GP-NM", "GP-LE", "GP-HLE", "RF", "RF-LE", "RF-HLE")},
-    **{m: ("EI", "RANDOM") for m in ("TPE", "TPE-LE", "TPE-HLE")},
-}
-ALIASES = {"SOBOL": "RANDOM", "NONE": "RANDOM", "HYPEROPT": "TPE", "HO": "TPE"}
-LATER_MODES = ("DIV", "ADA", "BATCH")
-LATER_SPECS = (
+DIV_SPECS = (
     "SEQ",
+    "RANDOM",
     "HEDGE",
     "BO-HEDGE",
     "BO-HEDGE-T",
@@ -36,9 +31,17 @@ LATER_SPECS = (
     "GT",
     "GT-LE",
     "SKO",
-    "SYNC",
-    "ASYNC",
+    "DTS",
 )
+AVAILABLE: dict[str, tuple[str, ...]] = {
+    "RANDOM": ("RANDOM",),
+    "DIV": DIV_SPECS,
+    **{m: MODEL_SPECS for m in ("GP", "GP-NM", "GP-LE", "GP-HLE", "RF", "RF-LE", "RF-HLE")},
+    **{m: ("EI", "RANDOM") for m in ("TPE", "TPE-LE", "TPE-HLE")},
+}
+ALIASES = {"SOBOL": "RANDOM", "NONE": "RANDOM", "HYPEROPT": "TPE", "HO": "TPE", "ADA": "DIV"}
+LATER_MODES = ("BATCH",)
+LATER_SPECS = ("SYNC", "ASYNC")
 DEFAULT_MODE = "RANDOM"
 
 
@@ -60,7 +63,7 @@ def resolve_mode(mode: str | None, spec: str | None, time_penalty: bool = False)
                 key="-s/--spec",
             )
         raise InputError(f"expected one of {', '.join(specs)} for mode {mode}, got {spec!r}", key="-s/--spec")
-    if time_penalty and (spec != "EI" or mode.startswith(("TPE", "RANDOM"))):
+    if time_penalty and (spec != "EI" or mode.startswith(("TPE", "RANDOM", "DIV"))):
         raise InputError(f"applies to the EI of GP and RF arms, not to {mode}-{spec}", key="-tp/--time_penalty")
     return mode, spec
 
@@ -123,7 +126,32 @@ def build_arm(
     return Arm(optimizer.name, optimizer)
 
 
-def build_strategy(mode: str, spec: str, run_conf: RunConf, space: SearchSpace, time_penalty: bool = False) -> Strategy:
-    """A fresh strategy (with its arms and model cache) for one repetition."""
+def build_strategy(
+    mode: str,
+    spec: str,
+    run_conf: RunConf,
+    space: SearchSpace,
+    time_penalty: bool = False,
+    oracle: Callable[[int], float] | None = None,
+) -> Strategy:
+    """A fresh strategy (with its arms and model cache) for one repetition.
+
+    ``oracle`` gives the true error of a candidate (lookup benchmarks), for ``BO-HEDGE-T``.
+    """
     cache = ModelCache(surrogate_factories(run_conf, space))
-    return SingleArm(build_arm(mode, spec, run_conf, space, cache, time_penalty), cache)
+    if mode != "DIV":
+        return SingleArm(build_arm(mode, spec, run_conf, space, cache, time_penalty), cache)
+    arms = [build_arm(model, acq, run_conf, space, cache) for model, acq in run_conf.arms]
+    options = run_conf.options
+    if spec == "SEQ":
+        return RoundRobin(arms, cache, options)
+    if spec == "RANDOM":
+        return UniformRandom(arms, cache, options)
+    if spec in ("EG", "EG-LE", "GT", "GT-LE"):
+        return EpsilonGreedy(arms, cache, options, by_time=spec.startswith("GT"))
+    if spec == "SKO":
+        return KnockOut(arms, cache, options)
+    if spec == "DTS":
+        return DiscountedThompson(arms, cache, options)
+    truth = oracle if spec.endswith(("-T", "-LET")) else None
+    return Hedge(arms, cache, options, oracle=truth, log_scale=spec.endswith(("-LE", "-LET")), name=spec)

@@ -1,14 +1,26 @@
-"""Strategies choose which arm proposes the next configuration; their state survives resume."""
+"""Strategies choose which arm proposes the next configuration; their state survives resume.
+
+A strategy's ``propose`` returns a ``Decision``: the arm played, its proposal, and a record of why
+(probabilities or values of every arm, nominees) that goes to the store and the traces. An arm
+whose model fails is replaced by a random candidate (``NONE_RANDOM``), on record, never a crash.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
-from optimizers.base import Optimizer
+from optimizers.base import History, Optimizer, Proposal
 from optimizers.bayes import ModelCache
+from optimizers.random_search import RandomSearch
+from searchspace.space import CandidatePool
+
+LOGGER = logging.getLogger("hpo_mab")
+FALLBACK = RandomSearch()
+FALLBACK_LABEL = "NONE_RANDOM"
 
 
 @dataclass(frozen=True)
@@ -19,18 +31,43 @@ class Arm:
     optimizer: Optimizer
 
 
+@dataclass(frozen=True)
+class Decision:
+    """The arm played at a step, its proposal, and the record of the choice."""
+
+    arm_index: int
+    proposal: Proposal
+    label: str  # the arm's name, or NONE_RANDOM when its model failed
+    note: str = ""
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+def safe_propose(
+    arm: Arm, history: History, pool: CandidatePool, rng: np.random.Generator
+) -> tuple[Proposal, str, str]:
+    """(proposal, label, note): the arm's proposal, or a random candidate if the arm fails."""
+    try:
+        return arm.optimizer.propose(history, pool, rng), arm.name, ""
+    except Exception as exc:  # the failure fallback: a random candidate, on record, never a crash
+        note = f"{arm.name} failed ({type(exc).__name__}: {exc}); random candidate instead"
+        LOGGER.warning("%s", note)
+        return FALLBACK.propose(history, pool, rng), FALLBACK_LABEL, note
+
+
 class Strategy(Protocol):
-    """Chooses an arm index each step and learns from the outcome."""
+    """Chooses the arm that proposes each step and learns from the outcome."""
 
     name: str
     arms: list[Arm]
 
-    def select(self, step: int, rng: np.random.Generator) -> int:
-        """Index of the arm that proposes at ``step``."""
+    def propose(
+        self, step: int, history: History, pool: CandidatePool, rng: np.random.Generator, clock: float
+    ) -> Decision:
+        """The decision of ``step`` (``clock``: the simulated seconds elapsed)."""
         ...
 
-    def update(self, arm_index: int, error: float) -> None:
-        """Learn from the error of the configuration the arm proposed."""
+    def update(self, decision: Decision, error: float, history: History) -> None:
+        """Learn from the error of the decision's candidate (``history`` does not contain it yet)."""
         ...
 
     def get_state(self) -> dict[str, Any]:
@@ -51,11 +88,14 @@ class SingleArm:
         self.arms = [arm]
         self.models = models
 
-    def select(self, step: int, rng: np.random.Generator) -> int:
-        """Always arm 0."""
-        return 0
+    def propose(
+        self, step: int, history: History, pool: CandidatePool, rng: np.random.Generator, clock: float
+    ) -> Decision:
+        """Arm 0 proposes."""
+        proposal, label, note = safe_propose(self.arms[0], history, pool, rng)
+        return Decision(0, proposal, label, note)
 
-    def update(self, arm_index: int, error: float) -> None:
+    def update(self, decision: Decision, error: float, history: History) -> None:
         """Nothing to learn."""
 
     def get_state(self) -> dict[str, Any]:

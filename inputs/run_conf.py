@@ -54,6 +54,8 @@ TOP_KEYS = (
     "max_failures",
     "kappa",
     "tpe",
+    "discount",
+    "knockout_period",
     "description",
 )
 SEARCH_SPACE_KEYS = ("num_samples", "seed", "sample_method", "starts_from_default")
@@ -115,6 +117,12 @@ def parse_run_conf(data: dict, source: str) -> RunConf:
         checks.string(data["time_unit"], source, "time_unit", ("H", "M", "S"))
     if "response_shaping" in data:
         checks.string(data["response_shaping"], source, "response_shaping", ("none", "log_err", "hybrid_log"))
+    if "discount" in data:
+        value = checks.number(data["discount"], source, "discount")
+        if not 0 < value <= 1:
+            raise InputError(f"expected a number in (0, 1], got {show(value)}", source, "discount")
+    if "knockout_period" in data:
+        checks.number(data["knockout_period"], source, "knockout_period", positive=True, integer=True)
     for key in ("max_retries", "max_failures"):
         if key in data:
             checks.number(data[key], source, key, integer=True)

@@ -18,7 +18,9 @@ def trace_name(mode: str, spec: str, title: str, num_reps: int) -> str:
     return f"{label}({num_reps}).json"
 
 
-def trace_dict(trials: list[Trial], num_reps: int) -> dict[str, dict[str, list]]:
+def trace_dict(
+    trials: list[Trial], num_reps: int, final_states: dict[int, dict] | None = None
+) -> dict[str, dict[str, list]]:
     """Repetition index -> per-evaluation lists, keys as in the original hpo-mab traces.
 
     ``opt_time`` is the optimizer time charged to the simulated clock (``--overhead``), so that
@@ -42,12 +44,17 @@ def trace_dict(trials: list[Trial], num_reps: int) -> dict[str, dict[str, list]]
             "best_epoch": [t.best_epoch for t in rows],
             "num_duplicates": [],
         }
+        if any(t.selection for t in rows):  # a bandit: its choices, and its final values and counts
+            state = (final_states or {}).get(rep) or {}
+            out[str(rep)]["selection"] = [t.selection for t in rows]
+            out[str(rep)]["mean_arr"] = state.get("values", [])
+            out[str(rep)]["count_arr"] = state.get("counts", [])
     return out
 
 
-def write_json_trace(path: Path, trials: list[Trial], num_reps: int) -> Path:
+def write_json_trace(path: Path, trials: list[Trial], num_reps: int, final_states: dict | None = None) -> Path:
     """Write the JSON trace atomically (temporary file, then rename)."""
-    return _atomic_write(path, json.dumps(trace_dict(trials, num_reps)).encode())
+    return _atomic_write(path, json.dumps(trace_dict(trials, num_reps, final_states)).encode())
 
 
 def write_trials_csv(path: Path, trials: list[Trial], param_names: list[str]) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,14 +10,9 @@ import numpy as np
 
 from arms.strategy import Strategy
 from optimizers.base import History
-from optimizers.random_search import RandomSearch
 from runtime.criteria import Overhead, StopCriterion
 from runtime.store import ResultStore, Trial
 from surrogates.base import Benchmark
-
-LOGGER = logging.getLogger("hpo_mab")
-FALLBACK = RandomSearch()
-FALLBACK_LABEL = "NONE_RANDOM"
 
 
 @dataclass(frozen=True)
@@ -68,16 +62,8 @@ def run_repetition(
         if reason is not None:
             break
         started = time.perf_counter()
-        arm_index = strategy.select(len(trials), rng)
-        arm = strategy.arms[arm_index]
-        label, note = arm.name, ""
-        try:
-            proposal = arm.optimizer.propose(history, pool, rng)
-        except Exception as exc:  # the failure fallback: a random candidate, on record, never a crash
-            note = f"{arm.name} failed ({type(exc).__name__}: {exc}); random candidate instead"
-            LOGGER.warning("rep %d trial %d: %s", rep, len(trials), note)
-            label = FALLBACK_LABEL
-            proposal = FALLBACK.propose(history, pool, rng)
+        decision = strategy.propose(len(trials), history, pool, rng, clock)
+        proposal = decision.proposal
         wall = time.perf_counter() - started
         candidate = int(pool.ids[proposal.position])
         result = benchmark.evaluate(candidate)
@@ -96,13 +82,16 @@ def run_repetition(
             clock=clock,
             epochs=result.epochs,
             best_epoch=result.best_epoch,
-            arm=label,
-            note=note,
+            arm=decision.label,
+            note=decision.note,
+            selection=decision.record,
         )
         pool.take(candidate)
+        strategy.update(decision, result.error, history)
         history.add(proposal.position, result.error, result.exec_time)
-        strategy.update(arm_index, result.error)
-        internals = {"arm": label, "candidate": candidate, **proposal.internals} if keep_internals else None
+        internals = None
+        if keep_internals:
+            internals = {"arm": decision.label, "candidate": candidate, **proposal.internals, **decision.record}
         store.add_trial(run_id, trial, {"rng": rng.bit_generator.state, "strategy": strategy.get_state()}, internals)
         trials.append(trial)
         best_error = min(best_error, result.error)

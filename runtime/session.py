@@ -101,7 +101,12 @@ def execute(settings: RunSettings, reporter: Reporter) -> RunReport:
         outcomes = []
         for rep in range(num_reps):
             strategy = build_strategy(
-                settings.mode, settings.spec, settings.run_conf, settings.benchmark.space, settings.time_penalty
+                settings.mode,
+                settings.spec,
+                settings.run_conf,
+                settings.benchmark.space,
+                settings.time_penalty,
+                oracle=lambda candidate: settings.benchmark.evaluate(candidate).error,
             )
             reporter.rep_start(rep)
             outcome = run_repetition(
@@ -125,7 +130,8 @@ def execute(settings: RunSettings, reporter: Reporter) -> RunReport:
         backup = _keep_previous(trace) if created else None
         if backup:
             notes.append(f"kept the previous trace as {backup.name}")
-        write_json_trace(trace, trials, num_reps)
+        final_states = {rep: (store.rep_state(run.id, rep)[0] or {}).get("strategy") for rep in range(num_reps)}
+        write_json_trace(trace, trials, num_reps, final_states)
         csv_path = write_trials_csv(trace.with_suffix(".csv"), trials, settings.benchmark.space.names)
         internals = None
         if settings.keep_internals:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS trials (
     best_epoch INTEGER NOT NULL,
     arm TEXT NOT NULL,
     note TEXT NOT NULL DEFAULT '',
+    selection TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (run_id, rep, trial)
 );
 CREATE TABLE IF NOT EXISTS reps (
@@ -63,6 +64,9 @@ CREATE TABLE IF NOT EXISTS internals (
 """
 
 
+ADDED_COLUMNS = {"note": "TEXT NOT NULL DEFAULT ''", "selection": "TEXT NOT NULL DEFAULT '{}'"}
+
+
 @dataclass(frozen=True)
 class Trial:
     """One finished evaluation as stored. ``opt_time`` is what the clock was charged."""
@@ -81,6 +85,7 @@ class Trial:
     best_epoch: int
     arm: str
     note: str = ""
+    selection: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,14 @@ class ResultStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the columns that stores written by earlier versions lack."""
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(trials)")}
+        for column, definition in ADDED_COLUMNS.items():
+            if column not in present:
+                self._db.execute(f"ALTER TABLE trials ADD COLUMN {column} {definition}")
 
     def close(self) -> None:
         """Close the database."""
@@ -164,12 +177,13 @@ class ResultStore:
         """Store a finished trial and the repetition state after it, atomically."""
         values = asdict(trial)
         values["config"] = json.dumps(trial.config, sort_keys=False)
+        values["selection"] = json.dumps(trial.selection)
         with self._transaction():
             self._db.execute(
                 "INSERT INTO trials (run_id, rep, trial, candidate, config, error, accuracy, exec_time, opt_time,"
-                " opt_wall_time, clock, epochs, best_epoch, arm, note) VALUES (:run_id, :rep, :trial, :candidate,"
-                " :config, :error, :accuracy, :exec_time, :opt_time, :opt_wall_time, :clock, :epochs, :best_epoch,"
-                " :arm, :note)",
+                " opt_wall_time, clock, epochs, best_epoch, arm, note, selection) VALUES (:run_id, :rep, :trial,"
+                " :candidate, :config, :error, :accuracy, :exec_time, :opt_time, :opt_wall_time, :clock, :epochs,"
+                " :best_epoch, :arm, :note, :selection)",
                 {"run_id": run_id, **values},
             )
             self._db.execute(
@@ -202,14 +216,14 @@ class ResultStore:
         """Stored trials of a run (one repetition, or all), in order."""
         query = (
             "SELECT rep, trial, candidate, config, error, accuracy, exec_time, opt_time, opt_wall_time, clock, epochs,"
-            " best_epoch, arm, note FROM trials WHERE run_id = ?"
+            " best_epoch, arm, note, selection FROM trials WHERE run_id = ?"
         )
         args: tuple[Any, ...] = (run_id,)
         if rep is not None:
             query += " AND rep = ?"
             args += (rep,)
         rows = self._db.execute(query + " ORDER BY rep, trial", args).fetchall()
-        return [Trial(r[0], r[1], r[2], json.loads(r[3]), *r[4:]) for r in rows]
+        return [Trial(r[0], r[1], r[2], json.loads(r[3]), *r[4:-1], json.loads(r[-1])) for r in rows]
 
     def stop_reasons(self, run_id: int) -> dict[int, str | None]:
         """Stop reason of every repetition that has started."""

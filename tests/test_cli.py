@@ -10,7 +10,8 @@ import pytest
 from hpo_runner import split_short_equals
 
 REPO = Path(__file__).resolve().parents[1]
-MODES = "RANDOM, GP, GP-NM, GP-LE, GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, TPE-HLE"
+DIV_SPECS = "SEQ, RANDOM, HEDGE, BO-HEDGE, BO-HEDGE-T, BO-HEDGE-LE, BO-HEDGE-LET, EG, EG-LE, GT, GT-LE, SKO, DTS"
+MODES = "RANDOM, DIV, GP, GP-NM, GP-LE, GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, TPE-HLE"
 
 
 @pytest.mark.parametrize(
@@ -21,15 +22,19 @@ MODES = "RANDOM, GP, GP-NM, GP-LE, GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, TPE-H
             "error: -et/--exp_time: expected seconds or a number with s, m, h, d or w "
             "(e.g. 45s, 30m, 12h, 1.5h, 1d), got '12x'",
         ),
-        (["-m", "DIV"], f"error: -m/--mode: mode DIV is not available in this version (available: {MODES})"),
         (["-m", "BATCH"], f"error: -m/--mode: mode BATCH is not available in this version (available: {MODES})"),
         (["-m", "XGB"], f"error: -m/--mode: expected one of {MODES}, got 'XGB'"),
         (["-s", "EI"], "error: -s/--spec: expected one of RANDOM for mode RANDOM, got 'EI'"),
         (
-            ["-m", "GP", "-s", "SEQ"],
-            "error: -s/--spec: spec SEQ is not available in this version for mode GP (available: EI, PI, UCB)",
+            ["-m", "DIV", "-s", "SYNC"],
+            f"error: -s/--spec: spec SYNC is not available in this version for mode DIV (available: {DIV_SPECS})",
         ),
         (["-m", "TPE", "-s", "UCB"], "error: -s/--spec: expected one of EI, RANDOM for mode TPE, got 'UCB'"),
+        (["-m", "GP", "-s", "SEQ"], "error: -s/--spec: expected one of EI, PI, UCB for mode GP, got 'SEQ'"),
+        (
+            ["-m", "DIV", "-s", "HEDGE", "-tp"],
+            "error: -tp/--time_penalty: applies to the EI of GP and RF arms, not to DIV-HEDGE",
+        ),
         (
             ["-m", "GP", "-s", "UCB", "-tp"],
             "error: -tp/--time_penalty: applies to the EI of GP and RF arms, not to GP-UCB",

@@ -195,3 +195,20 @@ def test_title_of_a_run_conf_names_the_trace(cli, small_bench, tmp_path):
 def test_hp_conf_by_name_in_the_hc_folder(cli, small_bench, tmp_path):
     assert cli("small", "1", "-et", "30m", "--seed", "3", "-hc", str(small_bench.parent)).code == 0
     assert trace(tmp_path, "small/T1800S/RANDOM-RANDOM(1).json")["0"]["model_idx"] == REP0_IDX
+
+
+def test_a_store_of_the_first_schema_is_migrated(cli, small_bench, tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    db = sqlite3.connect(results / "hpo.sqlite")
+    db.execute(
+        "CREATE TABLE trials (run_id INTEGER NOT NULL, rep INTEGER NOT NULL, trial INTEGER NOT NULL,"
+        " candidate INTEGER NOT NULL, config TEXT NOT NULL, error REAL NOT NULL, accuracy REAL NOT NULL,"
+        " exec_time REAL NOT NULL, opt_time REAL NOT NULL, opt_wall_time REAL NOT NULL, clock REAL NOT NULL,"
+        " epochs INTEGER NOT NULL, best_epoch INTEGER NOT NULL, arm TEXT NOT NULL, PRIMARY KEY (run_id, rep, trial))"
+    )
+    db.commit()
+    db.close()
+    assert cli(str(small_bench), "1", "-et", "30m", "--seed", "3").code == 0
+    columns = [row[1] for row in sqlite3.connect(results / "hpo.sqlite").execute("PRAGMA table_info(trials)")]
+    assert columns[-2:] == ["note", "selection"]

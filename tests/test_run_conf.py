@@ -55,7 +55,7 @@ def test_legacy_grid_maps_to_pool(tmp_path):
             {"titel": "x"},
             "FILE: titel: unknown key (expected one of: title, arms, bandits, eta, init_eps, decay_factor, "
             "time_unit, response_shaping, alpha, gp, rf, search_space, grid, early_term_rule, failover, resources, "
-            "max_retries, max_failures, kappa, tpe, description)",
+            "max_retries, max_failures, kappa, tpe, discount, knockout_period, description)",
         ),
         ({"title": "a b"}, "FILE: title: expected letters, digits and . _ + - only (it names files), got 'a b'"),
         ({"arms": []}, "FILE: arms: expected a non-empty list of {model, acq_func}, got []"),

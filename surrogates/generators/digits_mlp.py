@@ -90,9 +90,20 @@ def train_row(args: tuple[int, dict, int]) -> tuple[int, list[float], float]:
         warnings.simplefilter("ignore", category=RuntimeWarning)
         for _ in range(epochs):
             start = time.perf_counter()
-            clf.partial_fit(x_train, y_train, classes=classes)
+            try:
+                clf.partial_fit(x_train, y_train, classes=classes)
+            except ValueError:  # the weights diverged (non-finite): the network is dead from here on
+                seconds += time.perf_counter() - start
+                break
             seconds += time.perf_counter() - start
             accuracies.append(float(np.mean(clf.predict(x_test) == y_test)))
+    if len(accuracies) < epochs:
+        # a diverged network predicts one class: chance accuracy for the remaining epochs, and the
+        # time of the epochs it would still have trained, prorated from the epochs it did train
+        majority = np.bincount(y_train).argmax()
+        trained = max(len(accuracies), 1)
+        seconds *= epochs / trained
+        accuracies += [float(np.mean(y_test == majority))] * (epochs - len(accuracies))
     return row, accuracies, seconds
 
 

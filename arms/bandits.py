@@ -1,0 +1,336 @@
+"""Diversification strategies (``-m DIV -s SPEC``): several arms share one history, a bandit picks.
+
+Rewards are scale-free, so that no choice depends on the units of the metric:
+
+* ``quantile_reward``: the share of earlier errors that the new error beats (1 = a new best),
+  used by EG, GT and DTS (the reward of the played arm);
+* GP-Hedge gains: every arm's nominee is credited, at the next step, by that arm's refitted model
+  (the predicted transformed error at the nominee, negated); the credits of one step are min-max
+  normalised across arms before they are added, so probabilities are unchanged when the metric is
+  multiplied by any positive constant. ``-T`` variants credit the true error of the nominee where
+  the benchmark can tell (a lookup table); ``-LE`` variants credit on the log-error scale.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from arms.strategy import Arm, Decision, safe_propose
+from optimizers.base import History
+from optimizers.bayes import ModelArmOptimizer, ModelCache
+from optimizers.transforms import Transform
+from searchspace.space import CandidatePool
+
+MIN_EPSILON = 0.1
+TIME_UNITS = {"H": 3600.0, "M": 60.0, "S": 1.0}
+
+
+def quantile_reward(error: float, earlier: list[float]) -> float:
+    """Share of the earlier errors that ``error`` beats (ties count half); 1.0 when there are none."""
+    if not earlier:
+        return 1.0
+    earlier_arr = np.asarray(earlier)
+    return float((np.sum(earlier_arr > error) + 0.5 * np.sum(earlier_arr == error)) / len(earlier_arr))
+
+
+class Bandit:
+    """Common bookkeeping: arms, shared model cache, pull counts, per-arm values."""
+
+    name = "BANDIT"
+
+    def __init__(self, arms: list[Arm], models: ModelCache, options: dict[str, Any]) -> None:
+        self.arms = arms
+        self.models = models
+        self.options = options
+        self.counts = [0] * len(arms)
+        self.values = [0.0] * len(arms)
+
+    # -- the Strategy protocol ---------------------------------------------------------------
+
+    def propose(
+        self, step: int, history: History, pool: CandidatePool, rng: np.random.Generator, clock: float
+    ) -> Decision:
+        """Choose an arm, let it propose, record why."""
+        index, record = self.choose(step, history, pool, rng, clock)
+        proposal, label, note = safe_propose(self.arms[index], history, pool, rng)
+        return Decision(index, proposal, label, note, {"strategy": self.name, **record})
+
+    def choose(
+        self, step: int, history: History, pool: CandidatePool, rng: np.random.Generator, clock: float
+    ) -> tuple[int, dict]:
+        """Index of the arm to play and the record of the choice."""
+        raise NotImplementedError
+
+    def update(self, decision: Decision, error: float, history: History) -> None:
+        """Count the pull; subclasses learn from the reward."""
+        self.counts[decision.arm_index] += 1
+
+    def get_state(self) -> dict[str, Any]:
+        """Counts, values and the models' warm starts."""
+        return {"counts": list(self.counts), "values": list(self.values), "models": self.models.get_state()}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore ``get_state``."""
+        self.counts = list(state["counts"])
+        self.values = list(state["values"])
+        self.models.set_state(state.get("models", {}))
+
+    def _record(self, **extra: Any) -> dict:
+        values = [float(v) for v in self.values]
+        return {"arms": [a.name for a in self.arms], "counts": list(self.counts), "values": values, **extra}
+
+
+class RoundRobin(Bandit):
+    """``SEQ`` (S-Div): arm = step mod K, in run_conf order."""
+
+    name = "SEQ"
+
+    def choose(self, step, history, pool, rng, clock):
+        """Round robin."""
+        return step % len(self.arms), self._record()
+
+
+class UniformRandom(Bandit):
+    """``RANDOM`` (R-Div): a uniformly random arm every step."""
+
+    name = "RANDOM"
+
+    def choose(self, step, history, pool, rng, clock):
+        """Uniform choice."""
+        return int(rng.integers(len(self.arms))), self._record()
+
+
+class EpsilonGreedy(Bandit):
+    """``EG``: play the arm of best mean reward, or with probability epsilon another arm.
+
+    epsilon = max(0.1, init_eps - 0.1 * floor(step / (K * decay_factor))). ``GT`` ("greedy-time")
+    instead uses epsilon = max(0.1, 1 / sqrt(t + 1)), t the elapsed clock in ``time_unit`` (ceil).
+    Rewards: ``quantile_reward`` of the played arm (``-LE``: the same, it is already scale-free).
+    """
+
+    name = "EG"
+
+    def __init__(self, arms, models, options, by_time: bool = False) -> None:
+        super().__init__(arms, models, options)
+        self.by_time = by_time
+        self.name = "GT" if by_time else "EG"
+
+    def epsilon(self, step: int, clock: float) -> float:
+        """The exploration probability now."""
+        if self.by_time:
+            unit = TIME_UNITS[self.options.get("time_unit", "H")]
+            return max(MIN_EPSILON, 1.0 / math.sqrt(math.ceil(clock / unit) + 1))
+        init = float(self.options.get("init_eps", 1.0))
+        decay = float(self.options.get("decay_factor", 5))
+        return max(MIN_EPSILON, init - 0.1 * math.floor(step / (len(self.arms) * decay)))
+
+    def choose(self, step, history, pool, rng, clock):
+        """Exploit the argmax (ties at random) with probability 1 - epsilon, else explore another arm."""
+        eps = self.epsilon(step, clock)
+        values = np.asarray(self.values)
+        best = np.flatnonzero(values == values.max())
+        others = np.flatnonzero(values != values.max())
+        explore = rng.random() < eps and len(others) > 0
+        pick = others if explore else best
+        index = int(pick[rng.integers(len(pick))])
+        return index, self._record(epsilon=eps, explored=bool(explore))
+
+    def update(self, decision, error, history):
+        """Running mean of the played arm's rewards."""
+        super().update(decision, error, history)
+        i = decision.arm_index
+        reward = quantile_reward(error, history.errors)
+        self.values[i] += (reward - self.values[i]) / self.counts[i]
+
+
+class DiscountedThompson(Bandit):
+    """``DTS``: discounted Thompson sampling on the quantile reward (not shipped by our peers).
+
+    Each arm keeps Beta(a, b) pseudo-counts that decay by ``discount`` (default 0.9) every step,
+    so the bandit follows arms whose usefulness changes as the search moves from exploring to
+    refining. The played arm adds its reward r to a and 1 - r to b; the arm of the largest draw
+    plays.
+    """
+
+    name = "DTS"
+
+    def __init__(self, arms, models, options) -> None:
+        super().__init__(arms, models, options)
+        self.alpha = [1.0] * len(arms)
+        self.beta = [1.0] * len(arms)
+
+    def choose(self, step, history, pool, rng, clock):
+        """The arm with the largest posterior draw."""
+        draws = rng.beta(self.alpha, self.beta)
+        index = int(np.argmax(draws))
+        return index, self._record(draws=[float(d) for d in draws], alpha=list(self.alpha), beta=list(self.beta))
+
+    def update(self, decision, error, history):
+        """Decay all pseudo-counts, credit the played arm."""
+        super().update(decision, error, history)
+        gamma = float(self.options.get("discount", 0.9))
+        reward = quantile_reward(error, history.errors)
+        self.alpha = [1.0 + gamma * (a - 1.0) for a in self.alpha]
+        self.beta = [1.0 + gamma * (b - 1.0) for b in self.beta]
+        self.alpha[decision.arm_index] += reward
+        self.beta[decision.arm_index] += 1.0 - reward
+        self.values = [a / (a + b) for a, b in zip(self.alpha, self.beta, strict=True)]
+
+    def get_state(self):
+        """Pseudo-counts too."""
+        return {**super().get_state(), "alpha": list(self.alpha), "beta": list(self.beta)}
+
+    def set_state(self, state):
+        """Restore pseudo-counts too."""
+        super().set_state(state)
+        self.alpha, self.beta = list(state["alpha"]), list(state["beta"])
+
+
+class KnockOut(Bandit):
+    """``SKO``: round robin over the surviving arms; every K * 10 steps the arm with the largest
+    rank sum (ranks of each arm's latest error among the arms, 1 = lowest error) is knocked out,
+    keeping at least two arms."""
+
+    name = "SKO"
+
+    def __init__(self, arms, models, options) -> None:
+        super().__init__(arms, models, options)
+        self.alive = list(range(len(arms)))
+        self.latest = [math.inf] * len(arms)
+        self.rank_sums = [0.0] * len(arms)
+        self.turn = 0
+
+    def choose(self, step, history, pool, rng, clock):
+        """Next surviving arm; knock one out on schedule."""
+        knocked = None
+        period = len(self.arms) * int(self.options.get("knockout_period", 10))
+        if step > 0 and step % period == 0 and len(self.alive) > 2:
+            knocked = max(self.alive, key=lambda i: (self.rank_sums[i], i))
+            self.alive.remove(knocked)
+        index = self.alive[self.turn % len(self.alive)]
+        self.turn += 1
+        return index, self._record(alive=list(self.alive), rank_sums=list(self.rank_sums), knocked_out=knocked)
+
+    def update(self, decision, error, history):
+        """Store the arm's latest error and add every surviving arm's rank to its rank sum."""
+        super().update(decision, error, history)
+        self.latest[decision.arm_index] = error
+        alive = self.alive
+        order = np.argsort([self.latest[i] for i in alive], kind="stable")
+        for rank, k in enumerate(order, start=1):
+            self.rank_sums[alive[k]] += rank
+        self.values = [-s for s in self.rank_sums]
+
+    def get_state(self):
+        """Survivors, latest errors, rank sums, turn."""
+        latest = [None if math.isinf(v) else v for v in self.latest]
+        return {
+            **super().get_state(),
+            "alive": self.alive,
+            "latest": latest,
+            "rank_sums": self.rank_sums,
+            "turn": self.turn,
+        }
+
+    def set_state(self, state):
+        """Restore them."""
+        super().set_state(state)
+        self.alive = list(state["alive"])
+        self.latest = [math.inf if v is None else v for v in state["latest"]]
+        self.rank_sums = list(state["rank_sums"])
+        self.turn = int(state["turn"])
+
+
+class Hedge(Bandit):
+    """``HEDGE``/``BO-HEDGE``: GP-Hedge with full information.
+
+    Every arm nominates (its own argmax; arms of one model share the fit), the arm is drawn with
+    p_i proportional to exp(eta * g_i), and at the next step every nominee is credited by its arm's
+    refitted model: c_i = -(predicted transformed error at nominee i). Credits of a step are min-max
+    normalised across arms (scale-free), gains optionally discounted (``discount``, default 1).
+    ``oracle``: credit -(true error) of the nominee (``-T``); ``log_scale``: credit on log10 error.
+    """
+
+    name = "HEDGE"
+
+    def __init__(
+        self,
+        arms,
+        models,
+        options,
+        oracle: Callable[[int], float] | None = None,
+        log_scale: bool = False,
+        name: str = "HEDGE",
+    ) -> None:
+        super().__init__(arms, models, options)
+        self.gains = [0.0] * len(arms)
+        self.nominees: list[int] | None = None
+        self.oracle = oracle
+        self.log_scale = log_scale
+        self.name = name
+
+    def probabilities(self) -> np.ndarray:
+        """p_i proportional to exp(eta * g_i), computed stably."""
+        eta = float(self.options.get("eta", 1.0))
+        z = eta * np.asarray(self.gains)
+        z -= z.max()
+        p = np.exp(z)
+        return p / p.sum()
+
+    def propose(self, step, history, pool, rng, clock):
+        """Credit the previous nominees, nominate with every arm, draw the arm to play."""
+        if self.nominees is not None:
+            self._credit(history, pool, rng)
+        nominations = [safe_propose(arm, history, pool, rng) for arm in self.arms]
+        probs = self.probabilities()
+        index = int(rng.choice(len(self.arms), p=probs))
+        self.nominees = [int(p.position) for p, _, _ in nominations]
+        proposal, label, note = nominations[index]
+        record = self._record(
+            probabilities=[float(p) for p in probs],
+            gains=list(self.gains),
+            nominees=[int(pool.ids[n]) for n in self.nominees],
+        )
+        return Decision(index, proposal, label, note, {"strategy": self.name, **record})
+
+    def _credit(self, history: History, pool: CandidatePool, rng: np.random.Generator) -> None:
+        model_arms = [a.optimizer for a in self.arms if isinstance(a.optimizer, ModelArmOptimizer)]
+        raw = []
+        for arm, nominee in zip(self.arms, self.nominees, strict=True):
+            if self.oracle is not None:
+                error = self.oracle(int(pool.ids[nominee]))
+                raw.append(-(math.log10(max(error, 1e-5)) if self.log_scale else error))
+                continue
+            # an arm without a model (random, TPE) is credited by the model of the first model arm
+            judge = arm.optimizer if isinstance(arm.optimizer, ModelArmOptimizer) else next(iter(model_arms), None)
+            if judge is None or len(history) < 2:
+                raw.append(math.nan)
+                continue
+            transform = Transform("LE") if self.log_scale else judge.transform
+            post = self.models.posterior(judge.model, transform, history, pool, rng)
+            raw.append(-float(post.mean[nominee]))
+        credits = np.asarray(raw, dtype=float)
+        finite = np.isfinite(credits)
+        if finite.sum() >= 2 and np.ptp(credits[finite]) > 0:
+            lo, span = credits[finite].min(), np.ptp(credits[finite])
+            normalised = np.where(finite, (credits - lo) / span, 0.5)
+        else:
+            normalised = np.full(len(credits), 0.5)
+        discount = float(self.options.get("discount", 1.0))
+        self.gains = [discount * g + float(c) for g, c in zip(self.gains, normalised, strict=True)]
+        self.values = list(self.gains)
+        self.nominees = None
+
+    def get_state(self):
+        """Gains and pending nominees."""
+        return {**super().get_state(), "gains": self.gains, "nominees": self.nominees}
+
+    def set_state(self, state):
+        """Restore them."""
+        super().set_state(state)
+        self.gains = list(state["gains"])
+        self.nominees = None if state["nominees"] is None else list(state["nominees"])
