@@ -15,8 +15,6 @@ from tests.conftest import SMALL_HP_CONF, make_table
 REPO = Path(__file__).resolve().parents[1]
 ARGS = ["2", "-et", "4d", "--seed", "11"]
 TRACE = "big/T345600S/RANDOM-RANDOM(2).json"
-GP_ARGS = ["-m", "GP-HLE", "-s", "EI", "--max-trials", "30"]
-GP_TRACE = "big/T345600S/GP-HLE-EI(2).json"
 
 
 @pytest.fixture
@@ -93,15 +91,28 @@ def test_killed_run_resumes_to_the_same_trace(big_bench, tmp_path, sig):
     assert duplicates == 0
 
 
-def test_killed_model_run_resumes_with_its_model_state(big_bench, tmp_path):
-    """A GP arm's warm start is part of the stored state: the resumed trace is the same."""
-    expected, total = uninterrupted(big_bench, tmp_path, *GP_ARGS, trace=GP_TRACE)
+@pytest.mark.parametrize(
+    ("mode", "spec"), [("GP-HLE", "EI"), ("DIV", "HEDGE"), ("DIV", "DTS"), ("DIV", "SKO"), ("DIV", "EG")]
+)
+def test_killed_model_run_resumes_with_its_model_and_strategy_state(big_bench, tmp_path, mode, spec):
+    """Warm starts and bandit state (gains, counts, epsilon, knocked-out arms) are stored: same trace."""
+    extra = ["-m", mode, "-s", spec, "--max-trials", "30"]
+    if spec == "SKO":
+        extra += ["-c", str(write_conf(tmp_path, "knockout_period: 1\n"))]
+    name = f"big/T345600S/{mode}-{spec}(2).json"
+    expected, total = uninterrupted(big_bench, tmp_path, *extra, trace=name)
     results = tmp_path / "killed"
-    proc = start(big_bench, results, *GP_ARGS)
-    wait_for_trials(results, proc, 12)
+    proc = start(big_bench, results, *extra)
+    wait_for_trials(results, proc, 14)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
-    assert 12 <= stored_trials(results) < total
-    resumed = start(big_bench, results, *GP_ARGS, "-r")
+    assert 14 <= stored_trials(results) < total
+    resumed = start(big_bench, results, *extra, "-r")
     assert resumed.wait(timeout=300) == 0, resumed.stderr.read()
-    assert (results / GP_TRACE).read_bytes() == expected
+    assert (results / name).read_bytes() == expected
+
+
+def write_conf(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "run.yaml"
+    path.write_text(text)
+    return path

@@ -1,0 +1,195 @@
+"""DIV strategies: SEQ order, scale-free GP-Hedge, SKO knocks out the worst, EG/GT epsilon, records, shared fits."""
+
+import json
+
+import numpy as np
+import pytest
+
+from arms.bandits import DiscountedThompson, EpsilonGreedy, Hedge, KnockOut, quantile_reward
+from arms.modes import build_strategy
+from arms.strategy import Arm, Decision
+from inputs.run_conf import RunConf, parse_run_conf
+from optimizers.base import History, Proposal
+from optimizers.bayes import ModelCache
+from optimizers.random_search import RandomSearch
+from runtime.criteria import Overhead, StopCriterion
+from runtime.loop import run_repetition
+from runtime.store import ResultStore
+from surrogates.base import Result
+from tests.test_arms import small_benchmark
+
+SIX = ["GP-HLE_EI", "GP-HLE_PI", "GP-HLE_UCB", "RF-HLE_EI", "RF-HLE_PI", "RF-HLE_UCB"]
+
+
+def trace(tmp_path, name):
+    return json.loads((tmp_path / "results" / "small" / "T604800S" / name).read_text())["0"]
+
+
+def test_seq_plays_the_arms_in_order(cli, small_bench, tmp_path):
+    assert (
+        cli(str(small_bench), "1", "-m", "DIV", "-s", "SEQ", "-et", "1w", "--max-trials", "14", "--seed", "1").code == 0
+    )
+    rep = trace(tmp_path, "DIV-SEQ(1).json")
+    assert rep["select_trace"] == (SIX * 3)[:14]
+    assert rep["count_arr"] == [3, 3, 2, 2, 2, 2]
+
+
+def test_ada_is_an_alias_of_div(cli, small_bench, tmp_path):
+    assert (
+        cli(str(small_bench), "1", "-m", "ADA", "-s", "SEQ", "-et", "1w", "--max-trials", "3", "--seed", "1").code == 0
+    )
+    assert trace(tmp_path, "DIV-SEQ(1).json")["select_trace"] == SIX[:3]
+
+
+def test_hedge_records_probabilities_nominees_and_gains(cli, small_bench, tmp_path):
+    args = [str(small_bench), "1", "-m", "DIV", "-s", "HEDGE", "-et", "1w", "--max-trials", "12", "--seed", "4", "-p"]
+    assert cli(*args).code == 0
+    rep = trace(tmp_path, "DIV-HEDGE(1).json")
+    assert len(rep["selection"]) == 12
+    for played, candidate, record in zip(rep["select_trace"], rep["model_idx"], rep["selection"], strict=True):
+        assert record["strategy"] == "HEDGE" and record["arms"] == SIX
+        assert sum(record["probabilities"]) == pytest.approx(1.0)
+        assert record["nominees"][SIX.index(played)] == candidate  # the played arm's nominee is evaluated
+    assert rep["selection"][0]["gains"] == [0.0] * 6
+    assert rep["selection"][-1]["gains"] != [0.0] * 6
+    assert sum(rep["count_arr"]) == 12 and len(rep["mean_arr"]) == 6
+    second = cli(*args, "--results", str(tmp_path / "again"))
+    assert second.code == 0
+    again = json.loads((tmp_path / "again" / "small" / "T604800S" / "DIV-HEDGE(1).json").read_text())["0"]
+    assert again == rep
+
+
+class ScaledBenchmark:
+    """The synthetic table's errors multiplied by a constant (a metric in other units)."""
+
+    def __init__(self, base, scale):
+        self.base, self.scale = base, scale
+        self.name, self.hp_conf, self.space = base.name, base.hp_conf, base.space
+
+    def pool(self):
+        return self.base.pool()
+
+    def evaluate(self, candidate_id, epochs=None):
+        r = self.base.evaluate(candidate_id, epochs)
+        return Result(r.error * self.scale, 1 - r.error * self.scale, r.exec_time, r.epochs, r.best_epoch)
+
+    def default_goal(self):
+        return None
+
+
+def hedge_probabilities(tmp_path, scale):
+    bench = ScaledBenchmark(small_benchmark(tmp_path), scale)
+    conf = parse_run_conf({"arms": [{"model": "GP", "acq_func": a} for a in ("EI", "PI", "UCB")], "eta": 2.0}, "c")
+    strategy = build_strategy("DIV", "HEDGE", conf, bench.space)
+    with ResultStore(tmp_path / f"s{scale}.sqlite") as store:
+        run = store.create_run("k", {"benchmark": "b", "mode": "DIV", "spec": "HEDGE", "title": "t"}, 1, 1)
+        outcome = run_repetition(
+            benchmark=bench,
+            strategy=strategy,
+            criterion=StopCriterion("TIME", 1e12, max_trials=15),
+            overhead=Overhead("none"),
+            store=store,
+            run_id=run.id,
+            rep=0,
+            seed=3,
+        )
+    return [t.selection["probabilities"] for t in outcome.trials], [t.candidate for t in outcome.trials]
+
+
+def test_hedge_probabilities_do_not_depend_on_the_scale_of_the_metric(tmp_path):
+    probs, picks = hedge_probabilities(tmp_path, 1.0)
+    assert probs[-1] != pytest.approx([1 / 3] * 3)  # the gains did move the probabilities
+    for scale in (1e-3, 1e3):
+        scaled_probs, scaled_picks = hedge_probabilities(tmp_path, scale)
+        assert scaled_picks == picks
+        assert np.allclose(scaled_probs, probs, rtol=1e-6, atol=1e-9)
+
+
+def dummy_arms(k):
+    return [Arm(f"A{i}", RandomSearch()) for i in range(k)]
+
+
+def test_sko_knocks_out_the_worst_arm_and_keeps_two():
+    sko = KnockOut(dummy_arms(3), ModelCache({}), {})
+    errors = {0: 0.1, 1: 0.2, 2: 0.5}
+    history = History()
+    played, alive_after = [], []
+    for step in range(100):
+        index, record = sko.choose(step, history, None, np.random.default_rng(0), 0.0)
+        played.append(index)
+        alive_after.append(record["alive"])
+        if record["knocked_out"] is not None:
+            assert record["knocked_out"] == 2 and step == 30  # worst rank sum, after K * 10 steps
+        sko.update(Decision(index, Proposal(0), f"A{index}"), errors[index], history)
+    assert played[:6] == [0, 1, 2, 0, 1, 2]
+    assert alive_after[29] == [0, 1, 2] and alive_after[30] == [0, 1] and alive_after[-1] == [0, 1]
+    assert 2 not in played[30:]
+    restored = KnockOut(dummy_arms(3), ModelCache({}), {})
+    restored.set_state(json.loads(json.dumps(sko.get_state())))
+    assert restored.get_state() == sko.get_state()
+
+
+def test_eg_and_gt_epsilon_schedules():
+    eg = EpsilonGreedy(dummy_arms(6), ModelCache({}), {"init_eps": 1.0, "decay_factor": 5})
+    assert [eg.epsilon(s, 0.0) for s in (0, 29, 30, 59, 60, 269, 270, 10_000)] == pytest.approx(
+        [1.0, 1.0, 0.9, 0.9, 0.8, 0.2, 0.1, 0.1]
+    )
+    gt = EpsilonGreedy(dummy_arms(6), ModelCache({}), {"time_unit": "H"}, by_time=True)
+    assert [gt.epsilon(0, c) for c in (0.0, 1.0, 3 * 3600, 99 * 3600, 1e9)] == pytest.approx(
+        [1.0, 1 / np.sqrt(2), 0.5, 0.1, 0.1]
+    )
+    assert EpsilonGreedy(dummy_arms(2), ModelCache({}), {"time_unit": "M"}, by_time=True).epsilon(0, 180) == 0.5
+
+
+def test_eg_exploits_the_best_mean_reward():
+    eg = EpsilonGreedy(dummy_arms(3), ModelCache({}), {"init_eps": 0.0})
+    history = History()
+    for i, error in enumerate([0.5, 0.4, 0.3]):  # each a new best: reward 1 for arms 0, 1, 2 in turn
+        eg.update(Decision(i, Proposal(0), f"A{i}"), error, history)
+        history.add(i, error, 1.0)
+    eg.update(Decision(0, Proposal(0), "A0"), 0.9, history)  # arm 0: the worst so far, reward 0
+    assert eg.values == [0.5, 1.0, 1.0]
+    choices = [eg.choose(50, history, None, np.random.default_rng(s), 0.0) for s in range(40)]
+    for index, record in choices:  # epsilon is at its floor 0.1: explore = the only non-best arm
+        assert record["epsilon"] == 0.1
+        assert (index == 0) if record["explored"] else (index in (1, 2))
+    assert {i for i, _ in choices} == {0, 1, 2}
+
+
+def test_quantile_reward_is_scale_free():
+    earlier = [0.3, 0.2, 0.5, 0.2]
+    assert quantile_reward(0.1, earlier) == 1.0
+    assert quantile_reward(0.2, earlier) == 0.75  # beats 0.3 and 0.5, ties two (half each)
+    assert quantile_reward(0.2 * 1e3, [e * 1e3 for e in earlier]) == 0.75
+    assert quantile_reward(0.9, []) == 1.0
+
+
+def test_discounted_thompson_state_round_trip_and_discount():
+    dts = DiscountedThompson(dummy_arms(2), ModelCache({}), {"discount": 0.5})
+    history = History()
+    dts.update(Decision(0, Proposal(0), "A0"), 0.2, history)
+    assert (dts.alpha, dts.beta) == ([2.0, 1.0], [1.0, 1.0])
+    history.add(0, 0.2, 1.0)
+    dts.update(Decision(1, Proposal(0), "A1"), 0.5, history)  # worse than all: reward 0
+    assert (dts.alpha, dts.beta) == ([1.5, 1.0], [1.0, 2.0])
+    other = DiscountedThompson(dummy_arms(2), ModelCache({}), {})
+    other.set_state(json.loads(json.dumps(dts.get_state())))
+    a = other.choose(0, history, None, np.random.default_rng(1), 0)
+    b = dts.choose(0, history, None, np.random.default_rng(1), 0)
+    assert a == b
+
+
+def test_a_six_arm_hedge_step_fits_two_models(tmp_path):
+    bench = small_benchmark(tmp_path)
+    strategy = build_strategy("DIV", "HEDGE", RunConf(), bench.space)
+    assert isinstance(strategy, Hedge) and [a.name for a in strategy.arms] == SIX
+    pool, history, rng = bench.pool(), History(), np.random.default_rng(0)
+    for step in range(8):
+        decision = strategy.propose(step, history, pool, rng, 0.0)
+        error = bench.evaluate(int(pool.ids[decision.proposal.position])).error
+        strategy.update(decision, error, history)
+        history.add(decision.proposal.position, error, 1.0)
+        pool.remaining[decision.proposal.position] = False
+    # steps 0-1 are random (no fit); steps 2-7 fit GP-HLE and RF-HLE once each, shared by the six arms
+    # and by the crediting of the previous nominees
+    assert strategy.models.fits == 2 * 6
