@@ -37,6 +37,18 @@ def upper_confidence_bound(mu: np.ndarray, sigma: np.ndarray, kappa: float = 1.0
     return -np.asarray(mu) + kappa * np.asarray(sigma)
 
 
+def upper_bound(name: str, mu: np.ndarray, sigma_max: float, best: float, kappa: float = 1.0) -> np.ndarray:
+    """The largest value the acquisition can take at ``mu`` for any sigma <= ``sigma_max``.
+
+    EI and UCB grow with sigma; PI grows with sigma above the incumbent and shrinks below it
+    (where its bound is 1).
+    """
+    sigma = np.full(len(mu), sigma_max)
+    if name == "PI":
+        return np.where(mu < best, 1.0, probability_of_improvement(mu, sigma, best))
+    return acquisition(name, mu, sigma, best, kappa)
+
+
 def acquisition(name: str, mu: np.ndarray, sigma: np.ndarray, best: float, kappa: float = 1.0) -> np.ndarray:
     """Values of acquisition ``name`` (EI, PI or UCB)."""
     if name == "EI":

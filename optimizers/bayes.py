@@ -14,12 +14,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from optimizers.acquisitions import acquisition
+from optimizers.acquisitions import acquisition, upper_bound
 from optimizers.base import History, Proposal
 from optimizers.transforms import Transform
 from searchspace.space import CandidatePool
 
 INITIAL_RANDOM = 2  # the first proposals of a repetition are random, as in the original
+LAZY_BLOCK = 512  # candidates whose variance is computed at once in the bounded argmax
 TIME_MODEL = "GP"
 MIN_SECONDS = 1e-3
 
@@ -44,13 +45,50 @@ class Surrogate(Protocol):
         ...
 
 
+class Prediction:
+    """A surrogate's mean over every candidate of the pool; variances computed when first asked for.
+
+    Surrogates with ``predict_mean``/``predict_var`` (the MAP GP) are evaluated lazily: acquisitions
+    first bound their values with ``var_bound`` and compute exact variances only where the bound can
+    still beat the best exact value, so the argmax is exact at a fraction of the cost.
+    """
+
+    def __init__(self, surrogate: Surrogate, x: np.ndarray) -> None:
+        self._x = x
+        if getattr(surrogate, "supports_lazy_variance", False):
+            self.mean = surrogate.predict_mean(x)
+            self._var = np.full(len(x), np.nan)
+            self._compute = surrogate.predict_var
+            self.var_bound = float(surrogate.prior_var())
+        else:
+            self.mean, self._var = surrogate.predict(x)
+            self._compute = None
+            self.var_bound = math.inf
+
+    def variance(self, positions: np.ndarray) -> np.ndarray:
+        """Variances at ``positions`` (computed and kept if not yet)."""
+        missing = positions[np.isnan(self._var[positions])]
+        if len(missing):
+            self._var[missing] = self._compute(self._x[missing])
+        return self._var[positions]
+
+    @property
+    def var(self) -> np.ndarray:
+        """Variances of every candidate."""
+        return self.variance(np.arange(len(self._var)))
+
+
 @dataclass
 class Posterior:
-    """Mean and variance of a fitted surrogate over every candidate of the pool."""
+    """A prediction over the pool and the best transformed error observed."""
 
-    mean: np.ndarray
-    var: np.ndarray
-    best: float  # best transformed error observed
+    prediction: Prediction
+    best: float
+
+    @property
+    def mean(self) -> np.ndarray:
+        """Posterior means over the pool."""
+        return self.prediction.mean
 
 
 @dataclass
@@ -59,7 +97,7 @@ class ModelCache:
 
     factories: dict[str, Callable[[], Surrogate]]
     models: dict[str, Surrogate] = field(default_factory=dict)
-    _predictions: dict[str, tuple[int, tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
+    _predictions: dict[str, tuple[int, Prediction]] = field(default_factory=dict)
     fits: int = 0
 
     def posterior(
@@ -68,8 +106,7 @@ class ModelCache:
         """The posterior of ``model`` on ``transform``ed errors, fitted on ``history`` if not yet."""
         targets = transform.forward(np.asarray(history.errors))
         key = f"{model}|{transform.name}|{transform.alpha}"
-        mean, var = self.predict(key, model, targets, history, pool, rng)
-        return Posterior(mean, var, float(targets.min()))
+        return Posterior(self.predict(key, model, targets, history, pool, rng), float(targets.min()))
 
     def predict(
         self,
@@ -79,8 +116,8 @@ class ModelCache:
         history: History,
         pool: CandidatePool,
         rng: np.random.Generator,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and variance over the pool of surrogate ``key`` (a ``model``) fitted to ``targets``."""
+    ) -> Prediction:
+        """The prediction over the pool of surrogate ``key`` (a ``model``) fitted to ``targets``."""
         cached = self._predictions.get(key)
         if cached is not None and cached[0] == len(history):
             return cached[1]
@@ -90,7 +127,7 @@ class ModelCache:
         kind = getattr(surrogate, "representation", "unit")
         surrogate.fit(history.features(pool, kind), targets, rng)
         self.fits += 1
-        prediction = surrogate.predict(pool.encoding(kind))
+        prediction = Prediction(surrogate, pool.encoding(kind))
         self._predictions[key] = (len(history), prediction)
         return prediction
 
@@ -109,7 +146,7 @@ class ModelCache:
 def predicted_seconds(cache: ModelCache, history: History, pool: CandidatePool, rng: np.random.Generator) -> np.ndarray:
     """Training seconds of every candidate, predicted by a GP of log time over the history (cached)."""
     log_time = np.log(np.maximum(np.asarray(history.exec_times), MIN_SECONDS))
-    mean, _ = cache.predict("time|log", TIME_MODEL, log_time, history, pool, rng)
+    mean = cache.predict("time|log", TIME_MODEL, log_time, history, pool, rng).mean
     return np.exp(np.maximum(mean, math.log(MIN_SECONDS)))
 
 
@@ -137,13 +174,45 @@ class ModelArmOptimizer:
         if len(history) < INITIAL_RANDOM:
             return Proposal(int(remaining[rng.integers(len(remaining))]), {"initial_random": True})
         post = self.cache.posterior(self.model, self.transform, history, pool, rng)
+        scale = predicted_seconds(self.cache, history, pool, rng)[remaining] if self.time_penalty else None
+        choice, value = self._argmax(post, remaining, scale)
+        position = int(remaining[choice])
+        var = float(post.prediction.variance(np.array([position]))[0])
+        internals = {"acq_value": value, "mean": float(post.mean[position]), "var": var, "best": post.best}
+        return Proposal(position, internals)
+
+    def _values(self, post: Posterior, positions: np.ndarray, scale: np.ndarray | None) -> np.ndarray:
+        sigma = np.sqrt(post.prediction.variance(positions))
+        values = acquisition(self.acquisition, post.mean[positions], sigma, post.best, self.kappa)
+        return values if scale is None else values / scale
+
+    def _argmax(self, post: Posterior, remaining: np.ndarray, scale: np.ndarray | None) -> tuple[int, float]:
+        """Exact argmax of the acquisition over ``remaining`` (index into it, value), first index on ties.
+
+        Variances are computed in blocks, in decreasing order of an upper bound of the acquisition
+        (its value at the prior variance), until no remaining bound can beat the best value found.
+        """
+        if not math.isfinite(post.prediction.var_bound):
+            values = self._values(post, remaining, scale)
+            choice = int(np.argmax(values))
+            if not np.all(np.isfinite(values)):
+                raise FloatingPointError("the acquisition has non-finite values")
+            return choice, float(values[choice])
         mu = post.mean[remaining]
-        var = post.var[remaining]
-        values = acquisition(self.acquisition, mu, np.sqrt(var), post.best, self.kappa)
-        if self.time_penalty:
-            values = values / predicted_seconds(self.cache, history, pool, rng)[remaining]
-        if not np.all(np.isfinite(values)):
-            raise FloatingPointError("the acquisition has non-finite values")
-        choice = int(np.argmax(values))
-        internals = {"acq_value": float(values[choice]), "mean": float(mu[choice]), "var": float(var[choice])}
-        return Proposal(int(remaining[choice]), {**internals, "best": post.best})
+        bound = upper_bound(self.acquisition, mu, math.sqrt(post.prediction.var_bound), post.best, self.kappa)
+        if scale is not None:
+            bound = bound / scale
+        order = np.argsort(-bound, kind="stable")
+        best_value, best_index, done, block = -math.inf, -1, 0, LAZY_BLOCK
+        while done < len(order) and bound[order[done]] >= best_value:
+            chunk = order[done : done + block]
+            values = self._values(post, remaining[chunk], None if scale is None else scale[chunk])
+            if not np.all(np.isfinite(values)):
+                raise FloatingPointError("the acquisition has non-finite values")
+            top = float(values.max())
+            index = int(chunk[values == top].min())
+            if top > best_value or (top == best_value and index < best_index):
+                best_value, best_index = top, index
+            done += len(chunk)
+            block *= 2
+        return best_index, best_value

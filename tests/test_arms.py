@@ -200,3 +200,27 @@ def test_gp_ei_beats_random_on_branin_over_ten_seeds(cli, tmp_path):
         trace = json.loads((tmp_path / "results" / "branin" / "T604800S" / name).read_text())
         best[mode] = statistics.median(min(rep["error"]) for rep in trace.values())
     assert best["GP"] < 0.5 * best["RANDOM"]
+
+
+@pytest.mark.parametrize("acq", ["EI", "PI", "UCB"])
+@pytest.mark.parametrize("penalty", [False, True])
+def test_bounded_argmax_equals_the_exhaustive_argmax(tmp_path, acq, penalty):
+    from optimizers.acquisitions import acquisition
+    from optimizers.bayes import predicted_seconds
+
+    bench = small_benchmark(tmp_path, rows=300)
+    pool, history, rng = bench.pool(), History(), np.random.default_rng(1)
+    for position in np.random.default_rng(2).choice(300, 25, replace=False):
+        result = bench.evaluate(int(pool.ids[position]))
+        history.add(int(position), result.error, result.exec_time)
+        pool.remaining[position] = False
+    cache = ModelCache({"GP": GaussianProcess})
+    arm = ModelArmOptimizer("GP_" + acq, "GP", Transform("HLE"), acq, cache, time_penalty=penalty)
+    chosen = arm.propose(history, pool, rng).position
+    post = cache.posterior("GP", Transform("HLE"), history, pool, rng)
+    assert np.isnan(post.prediction._var).sum() > 0  # not every variance was needed
+    remaining = pool.remaining_positions()
+    values = acquisition(acq, post.mean[remaining], np.sqrt(post.prediction.var[remaining]), post.best)
+    if penalty:
+        values = values / predicted_seconds(cache, history, pool, rng)[remaining]
+    assert chosen == remaining[int(np.argmax(values))]
