@@ -37,13 +37,13 @@ def upper_confidence_bound(mu: np.ndarray, sigma: np.ndarray, kappa: float = 1.0
     return -np.asarray(mu) + kappa * np.asarray(sigma)
 
 
-def upper_bound(name: str, mu: np.ndarray, sigma_max: float, best: float, kappa: float = 1.0) -> np.ndarray:
-    """The largest value the acquisition can take at ``mu`` for any sigma <= ``sigma_max``.
+def upper_bound(name: str, mu: np.ndarray, sigma_max: np.ndarray, best: float, kappa: float = 1.0) -> np.ndarray:
+    """The largest value the acquisition can take at ``mu`` for any sigma <= ``sigma_max`` (per candidate).
 
     EI and UCB grow with sigma; PI grows with sigma above the incumbent and shrinks below it
     (where its bound is 1).
     """
-    sigma = np.full(len(mu), sigma_max)
+    sigma = np.broadcast_to(np.asarray(sigma_max, dtype=float), np.shape(mu))
     if name == "PI":
         return np.where(mu < best, 1.0, probability_of_improvement(mu, sigma, best))
     return acquisition(name, mu, sigma, best, kappa)

@@ -49,21 +49,20 @@ class Prediction:
     """A surrogate's mean over every candidate of the pool; variances computed when first asked for.
 
     Surrogates with ``predict_mean``/``predict_var`` (the MAP GP) are evaluated lazily: acquisitions
-    first bound their values with ``var_bound`` and compute exact variances only where the bound can
+    first bound their values with ``var_bound`` (per candidate) and compute exact variances only where the bound can
     still beat the best exact value, so the argmax is exact at a fraction of the cost.
     """
 
     def __init__(self, surrogate: Surrogate, x: np.ndarray) -> None:
         self._x = x
         if getattr(surrogate, "supports_lazy_variance", False):
-            self.mean = surrogate.predict_mean(x)
+            self.mean, self.var_bound = surrogate.predict_mean(x)
             self._var = np.full(len(x), np.nan)
             self._compute = surrogate.predict_var
-            self.var_bound = float(surrogate.prior_var())
         else:
             self.mean, self._var = surrogate.predict(x)
             self._compute = None
-            self.var_bound = math.inf
+            self.var_bound = None
 
     def variance(self, positions: np.ndarray) -> np.ndarray:
         """Variances at ``positions`` (computed and kept if not yet)."""
@@ -192,14 +191,15 @@ class ModelArmOptimizer:
         Variances are computed in blocks, in decreasing order of an upper bound of the acquisition
         (its value at the prior variance), until no remaining bound can beat the best value found.
         """
-        if not math.isfinite(post.prediction.var_bound):
+        if post.prediction.var_bound is None:
             values = self._values(post, remaining, scale)
             choice = int(np.argmax(values))
             if not np.all(np.isfinite(values)):
                 raise FloatingPointError("the acquisition has non-finite values")
             return choice, float(values[choice])
         mu = post.mean[remaining]
-        bound = upper_bound(self.acquisition, mu, math.sqrt(post.prediction.var_bound), post.best, self.kappa)
+        sigma_max = np.sqrt(post.prediction.var_bound[remaining])
+        bound = upper_bound(self.acquisition, mu, sigma_max, post.best, self.kappa)
         if scale is not None:
             bound = bound / scale
         order = np.argsort(-bound, kind="stable")

@@ -77,6 +77,7 @@ class GaussianProcess:
     mcmc_iters: int = 0
     noiseless: bool = False
     max_obs: int | None = None
+    hyper_max_obs: int = 200
     restarts: int = 2
     restart_every: int = 10
     max_iter: int = 100
@@ -97,16 +98,20 @@ class GaussianProcess:
         self._y_std = float(y.std()) if y.std() > 0 else 1.0
         ys = (y - self._y_mean) / self._y_std
         n = len(x)
-        self._diff2 = ((x.T[:, :, None] - x.T[:, None, :]) ** 2).reshape(x.shape[1], n * n)  # (D, n*n)
+        # hyperparameters from at most hyper_max_obs observations (a random subset), the posterior
+        # from all of them
+        subset = np.arange(n) if n <= self.hyper_max_obs else np.sort(rng.choice(n, self.hyper_max_obs, replace=False))
+        xs, m = x[subset], len(subset)
+        self._diff2 = ((xs.T[:, :, None] - xs.T[:, None, :]) ** 2).reshape(x.shape[1], m * m)  # (D, m*m)
         dim = x.shape[1]
         if self._theta is None or len(self._theta) != dim + 3:
             self._theta = np.concatenate([np.full(dim, PRIOR_LS[0]), [0.0, PRIOR_NOISE[0], 0.0]])
         with threadpool_limits(1, user_api="blas"):  # small matrices: threads only add overhead
-            theta = self._map(ys, rng)
-            thetas = [theta] if self.mcmc_iters <= 0 else self._slice_samples(theta, ys, rng)
-            self._theta = theta
-            self._fits = [self._factorise(t, ys) for t in thetas]
+            theta = self._map(ys[subset], rng)
+            thetas = [theta] if self.mcmc_iters <= 0 else self._slice_samples(theta, ys[subset], rng)
         del self._diff2
+        self._theta = theta
+        self._fits = [self._factorise(t, x, ys) for t in thetas]
         return self
 
     def get_state(self) -> dict:
@@ -248,11 +253,10 @@ class GaussianProcess:
                 samples.append(current.copy())
         return samples
 
-    def _factorise(self, theta: np.ndarray, ys: np.ndarray) -> _Fit:
+    def _factorise(self, theta: np.ndarray, x: np.ndarray, ys: np.ndarray) -> _Fit:
         ls, amp, noise, mean = self._unpack(theta)
         n = len(ys)
-        r = np.sqrt((1.0 / (ls * ls)) @ self._diff2).reshape(n, n)
-        k = amp * matern52(r) + (noise + JITTER) * np.eye(n)
+        k = amp * matern52_from_sqdist(scaled_sqdist(x, x, ls)) + (noise + JITTER) * np.eye(n)
         jitter = JITTER
         while True:
             try:
@@ -268,7 +272,7 @@ class GaussianProcess:
         return _Fit(theta, chol, alpha, np.ascontiguousarray(chol_inv.T))
 
     def _predict_one(
-        self, fit: _Fit, xc: np.ndarray, with_mean: bool = True, with_var: bool = True
+        self, fit: _Fit, xc: np.ndarray, with_mean: bool = True, with_var: bool = True, with_kmax: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
         ls, amp, _, mean = self._unpack(fit.theta)
         xc = np.asarray(xc, dtype=float)
@@ -278,7 +282,7 @@ class GaussianProcess:
         left = np.hstack([a, (a * a).sum(1, keepdims=True), np.ones((len(a), 1))])
         right = np.hstack([-2.0 * b, np.ones((len(b), 1)), (b * b).sum(1, keepdims=True)]).T.copy()
         mu = np.empty(len(xc)) if with_mean else np.empty(0)
-        var = np.empty(len(xc)) if with_var else np.empty(0)
+        var = np.empty(len(xc)) if with_var or with_kmax else np.empty(0)
         for start in range(0, len(xc), PREDICT_BLOCK):
             block = slice(start, start + PREDICT_BLOCK)
             d2 = left[block] @ right
@@ -289,6 +293,10 @@ class GaussianProcess:
             if with_var:
                 v = kstar @ fit.chol_inv_t  # rows: L^-1 kstar(x)
                 var[block] = np.maximum(amp - amp * amp * np.einsum("ij,ij->i", v, v), 1e-12)
+            elif with_kmax:
+                var[block] = kstar.max(axis=1)
+        if with_kmax:
+            return self._y_mean + self._y_std * mu, var
         return self._y_mean + self._y_std * mu, var * self._y_std**2
 
     # -- the lazy path (one hyperparameter sample): means everywhere, variances on demand ---------
@@ -298,14 +306,18 @@ class GaussianProcess:
         """True when there is one hyperparameter sample (MAP), so variances can be computed per subset."""
         return len(self._fits) == 1
 
-    def predict_mean(self, xc: np.ndarray) -> np.ndarray:
-        """Posterior mean at ``xc`` (no variance: a third of the cost of ``predict``)."""
-        return self._predict_one(self._fits[0], xc, with_var=False)[0]
+    def predict_mean(self, xc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean at ``xc`` and an upper bound of each variance, without computing variances.
+
+        The bound is the variance given only the most correlated observation (conditioning on more
+        data never increases a GP's variance): amp * (1 - amp * k_max^2 / (amp + noise)).
+        """
+        fit = self._fits[0]
+        mean, kmax = self._predict_one(fit, xc, with_var=False, with_kmax=True)
+        _, amp, noise, _ = self._unpack(fit.theta)
+        bound = amp * (1.0 - amp * kmax**2 / (amp + noise + JITTER))
+        return mean, np.maximum(bound, 1e-12) * self._y_std**2
 
     def predict_var(self, xc: np.ndarray) -> np.ndarray:
         """Posterior latent variance at ``xc``."""
         return self._predict_one(self._fits[0], xc, with_mean=False)[1]
-
-    def prior_var(self) -> float:
-        """The prior variance, an upper bound of every posterior variance."""
-        return math.exp(self._fits[0].theta[len(self._fits[0].theta) - 3]) * self._y_std**2

@@ -80,3 +80,26 @@ def test_max_obs_subsamples_without_replacement():
     x, y = rng.random((50, 2)), rng.random(50)
     gp = GaussianProcess(max_obs=20).fit(x, y, rng)
     assert len(gp._x) == 20 and len(np.unique(gp._x, axis=0)) == 20
+
+
+def test_variance_bound_holds_and_lazy_parts_match_predict():
+    rng = np.random.default_rng(8)
+    x, y = rng.random((80, 3)), rng.random(80)
+    gp = GaussianProcess().fit(x, y, rng)
+    xc = np.vstack([rng.random((3000, 3)), x[:5] + 1e-4])
+    mean, var = gp.predict(xc)
+    lazy_mean, bound = gp.predict_mean(xc)
+    assert np.array_equal(lazy_mean, mean)
+    assert np.array_equal(gp.predict_var(xc), var)
+    assert np.all(var <= bound * (1 + 1e-9))
+    assert np.all(bound[-5:] < 0.05 * bound[:3000].max())  # tight next to observations
+
+
+def test_hyperparameters_from_a_subset_posterior_from_all():
+    rng = np.random.default_rng(9)
+    x = rng.random((260, 2))
+    y = np.sin(5 * x[:, 0]) + x[:, 1]
+    gp = GaussianProcess(hyper_max_obs=100).fit(x, y, np.random.default_rng(1))
+    assert len(gp._x) == 260
+    mu, _ = gp.predict(x)
+    assert np.max(np.abs(mu - y)) < 1e-2  # conditioned on every observation
