@@ -29,10 +29,9 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from arms.modes import build_arm, surrogate_factories  # noqa: E402
+from arms.modes import build_strategy  # noqa: E402
 from inputs.run_conf import RunConf  # noqa: E402
 from optimizers.base import History  # noqa: E402
-from optimizers.bayes import ModelCache  # noqa: E402
 from searchspace.hyperparams import HyperParameter  # noqa: E402
 from searchspace.space import CandidatePool, SearchSpace  # noqa: E402
 
@@ -57,6 +56,8 @@ ARMS = [
     ("RF-HLE", "EI"),
     ("TPE", "EI"),
     ("RANDOM", "RANDOM"),
+    ("DIV", "SEQ"),
+    ("DIV", "HEDGE"),
 ]
 
 
@@ -80,24 +81,29 @@ def summary(times: list[float]) -> tuple[float, float, float]:
 
 
 def time_arm(model: str, spec: str, pool: CandidatePool, errors: np.ndarray, order: np.ndarray, n: int, steps: int):
-    """Proposal times of one of our arms at history sizes n .. n + steps - 1."""
-    cache = ModelCache(surrogate_factories(RunConf(), SPACE))
-    arm = build_arm(model, spec, RunConf(), SPACE, cache)
+    """Times of one step (propose + update) of one of our arms, or of a six-arm DIV strategy.
+
+    The history grows along a fixed random order, so every system sees the same data; steps are
+    timed at history sizes n .. n + steps - 1, after one untimed warm-up step.
+    """
+    strategy = build_strategy(model, spec, RunConf(), SPACE)
     rng = np.random.default_rng(0)
     history = History()
     pool.reset()
     for position in order[: n - 1]:
         history.add(int(position), float(errors[position]), 100.0)
         pool.remaining[position] = False
-    arm.optimizer.propose(history, pool, rng)  # warm-up step (imports, first fit)
     times = []
-    for step in range(steps):
-        position = int(order[n - 1 + step])
+    for step in range(steps + 1):
+        start = time.perf_counter()
+        decision = strategy.propose(len(history), history, pool, rng, 0.0)
+        position = decision.proposal.position
+        strategy.update(decision, float(errors[position]), history)
+        elapsed = time.perf_counter() - start
         history.add(position, float(errors[position]), 100.0)
         pool.remaining[position] = False
-        start = time.perf_counter()
-        arm.optimizer.propose(history, pool, rng)
-        times.append(time.perf_counter() - start)
+        if step > 0:  # the first step is the warm-up (imports, first fit with restarts)
+            times.append(elapsed)
     return times
 
 
@@ -236,6 +242,7 @@ def main() -> None:
     rows = []
     for model, spec in ARMS:
         name = f"hpo-mab {model}-{spec}" if model != "RANDOM" else "hpo-mab RANDOM"
+        name += " (6 arms)" if model == "DIV" else ""
         if args.only and name not in args.only:
             continue
         for n in args.sizes:
