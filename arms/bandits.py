@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from arms.strategy import Arm, Decision, safe_propose
+from arms.strategy import LOGGER, Arm, Decision, safe_propose
 from optimizers.base import History
 from optimizers.bayes import ModelArmOptimizer, ModelCache
 from optimizers.transforms import Transform
@@ -311,7 +311,12 @@ class Hedge(Bandit):
                 raw.append(math.nan)
                 continue
             transform = Transform("LE") if self.log_scale else judge.transform
-            post = self.models.posterior(judge.model, transform, history, pool, rng)
+            try:
+                post = self.models.posterior(judge.model, transform, history, pool, rng)
+            except Exception as exc:  # a model that cannot be fitted gives no credit, never a crash
+                LOGGER.warning("%s: crediting skipped (%s: %s)", arm.name, type(exc).__name__, exc)
+                raw.append(math.nan)
+                continue
             raw.append(-float(post.mean[nominee]))
         credits = np.asarray(raw, dtype=float)
         finite = np.isfinite(credits)

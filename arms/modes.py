@@ -104,7 +104,7 @@ def build_arm(
     if model == "RANDOM":
         return Arm("RANDOM", RandomSearch())
     alpha = float(run_conf.options.get("alpha", 0.3))
-    transform = transform_of(model, alpha)
+    transform = transform_of(model, alpha, str(run_conf.options.get("response_shaping", "none")))
     base = "GP-NM" if model == "GP-NM" else model.split("-")[0]
     if base == "TPE":
         tpe = dict(run_conf.options.get("tpe", {}))

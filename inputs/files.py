@@ -21,6 +21,8 @@ def load_mapping(path: Path) -> dict[str, Any]:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", source) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", source) from exc
     if Path(path).suffix.lower() in YAML_SUFFIXES:
         try:
             data = yaml.safe_load(text)

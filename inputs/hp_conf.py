@@ -141,10 +141,8 @@ def _parse_spec(name: str, spec: Any, source: str, path: str) -> HyperParameter:
             )
         lo, hi = _parse_bounds(rng, kind, power_of is not None, source, f"{path}.range")
         if power_of is not None:
-            if not checks.is_number(power_of) or power_of <= 0 or power_of == 1:
-                raise InputError(
-                    f"expected a positive base other than 1, got {show(power_of)}", source, f"{path}.power_of"
-                )
+            if not checks.is_number(power_of) or power_of <= 1:
+                raise InputError(f"expected a base > 1, got {show(power_of)}", source, f"{path}.power_of")
             if log:
                 raise InputError(
                     "use either power_of (range of exponents) or log (range of values)", source, f"{path}.log"

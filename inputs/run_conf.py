@@ -7,6 +7,7 @@ violation raises an InputError naming the file and the key path.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,12 @@ GRID_KEYS = ("num_samples", "grid_seed", "one_hot", "order")
 GP_KEYS = ("mcmc_iters", "noiseless", "max_obs", "covar", "restarts")
 RF_KEYS = ("n_trees", "max_depth", "min_samples_split", "min_samples_leaf", "max_features")
 TPE_KEYS = ("n_startup_jobs", "gamma", "n_ei_candidates")
+ARM_ACQUISITIONS = {
+    "RANDOM": ("RANDOM",),
+    "GP": ("EI", "PI", "UCB"),
+    "RF": ("EI", "PI", "UCB"),
+    "TPE": ("EI", "RANDOM"),
+}
 ARM_KEYS = ("model", "acq_func")
 BANDIT_KEYS = ("mode", "spec", "config")
 TITLE_PATTERN = re.compile(r"^[A-Za-z0-9_.+-]+$")
@@ -115,6 +122,8 @@ def parse_run_conf(data: dict, source: str) -> RunConf:
             raise InputError(f"expected a number in [0, 1], got {show(eps)}", source, "init_eps")
     if "time_unit" in data:
         checks.string(data["time_unit"], source, "time_unit", ("H", "M", "S"))
+    if "description" in data:
+        checks.string(data["description"], source, "description")
     if "response_shaping" in data:
         checks.string(data["response_shaping"], source, "response_shaping", ("none", "log_err", "hybrid_log"))
     if "discount" in data:
@@ -148,6 +157,10 @@ def parse_run_conf(data: dict, source: str) -> RunConf:
         checks.string(data["failover"], source, "failover", ("None", "random", "next_candidate", "premature"))
     pool = _parse_pool(data, source)
     options = {k: v for k, v in data.items() if k not in ("title", "arms", "search_space", "grid")}
+    try:
+        json.dumps(options)
+    except TypeError as exc:
+        raise InputError(f"values must be plain numbers, strings, lists or mappings ({exc})", source) from None
     return RunConf(title, source, arms, pool, options)
 
 
@@ -159,7 +172,13 @@ def _parse_arms(arms: Any, source: str) -> tuple[tuple[str, str], ...]:
         path = f"arms[{i}]"
         checks.check_keys(arm, source, path, ARM_KEYS, required=("model",))
         model = checks.string(arm["model"], source, f"{path}.model", MODELS)
-        acq = checks.string(arm.get("acq_func", "EI"), source, f"{path}.acq_func", ACQUISITIONS)
+        model = "RANDOM" if model in ("SOBOL", "NONE") else model
+        allowed = ARM_ACQUISITIONS[model.split("-")[0]]
+        acq = checks.string(arm.get("acq_func", allowed[0]), source, f"{path}.acq_func", ACQUISITIONS)
+        if acq not in allowed:
+            raise InputError(
+                f"expected one of {', '.join(allowed)} for model {model}, got {acq!r}", source, f"{path}.acq_func"
+            )
         parsed.append((model, acq))
     return tuple(parsed)
 

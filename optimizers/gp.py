@@ -68,6 +68,7 @@ class _Fit:
     chol: np.ndarray
     alpha: np.ndarray
     chol_inv_t: np.ndarray  # (L^-1)^T, for predictive variances by one matrix product
+    diagonal: float  # what the kernel matrix's diagonal holds beyond the signal variance (noise + jitter)
 
 
 @dataclass
@@ -221,7 +222,8 @@ class GaussianProcess:
         return np.asarray(best, dtype=float)
 
     def _slice_samples(self, theta: np.ndarray, ys: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
-        """Component-wise slice sampling (stepping out, shrinkage) from the MAP point."""
+        """Component-wise slice sampling (a unit window around the point, clipped to the bounds, then
+        shrinkage) from the MAP point."""
         dim = len(theta) - 3
         bounds = self._bounds(dim)
         active = [i for i in range(len(theta)) if not (self.noiseless and i == dim + 1)]
@@ -236,8 +238,8 @@ class GaussianProcess:
                 level = current_logp + math.log(rng.uniform())
                 width = 1.0
                 lo_b, hi_b = bounds[i]
-                left = max(current[i] - width * rng.uniform(), lo_b)
-                right = min(left + width, hi_b)
+                start = current[i] - width * rng.uniform()  # a window of fixed width around the point
+                left, right = max(start, lo_b), min(start + width, hi_b)
                 proposal = current.copy()
                 for _ in range(50):
                     proposal[i] = rng.uniform(left, right)
@@ -257,7 +259,7 @@ class GaussianProcess:
         ls, amp, noise, mean = self._unpack(theta)
         n = len(ys)
         k = amp * matern52_from_sqdist(scaled_sqdist(x, x, ls)) + (noise + JITTER) * np.eye(n)
-        jitter = JITTER
+        jitter, added = JITTER, 0.0
         while True:
             try:
                 chol = cholesky(k, lower=True, check_finite=False)
@@ -267,9 +269,10 @@ class GaussianProcess:
                 if jitter > 1e-2:
                     raise
                 k[np.diag_indices_from(k)] += jitter
+                added += jitter
         alpha = cho_solve((chol, True), ys - mean, check_finite=False)
         chol_inv = solve_triangular(chol, np.eye(len(ys)), lower=True, check_finite=False)
-        return _Fit(theta, chol, alpha, np.ascontiguousarray(chol_inv.T))
+        return _Fit(theta, chol, alpha, np.ascontiguousarray(chol_inv.T), noise + JITTER + added)
 
     def _predict_one(
         self, fit: _Fit, xc: np.ndarray, with_mean: bool = True, with_var: bool = True, with_kmax: bool = False
@@ -314,8 +317,8 @@ class GaussianProcess:
         """
         fit = self._fits[0]
         mean, kmax = self._predict_one(fit, xc, with_var=False, with_kmax=True)
-        _, amp, noise, _ = self._unpack(fit.theta)
-        bound = amp * (1.0 - amp * kmax**2 / (amp + noise + JITTER))
+        _, amp, _, _ = self._unpack(fit.theta)
+        bound = amp * (1.0 - amp * kmax**2 / (amp + fit.diagonal))
         return mean, np.maximum(bound, 1e-12) * self._y_std**2
 
     def predict_var(self, xc: np.ndarray) -> np.ndarray:

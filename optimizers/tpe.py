@@ -57,7 +57,8 @@ def hyperopt_space(space: SearchSpace) -> dict:
 def to_internal(p: HyperParameter, value) -> float:
     """hyperopt's internal value of a configuration value (choice index, exponent, or the value)."""
     if p.is_choice:
-        return float(next(i for i, level in enumerate(p.range) if level == value and type(level) is type(value)))
+        same = (lambda a, b: a is b) if isinstance(value, bool) else (lambda a, b: a == b and not isinstance(a, bool))
+        return float(next(i for i, level in enumerate(p.range) if same(level, value)))
     if p.is_power and p.type == "int":
         return float(round(math.log(value) / math.log(float(p.power_of))))
     return float(value)

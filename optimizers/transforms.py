@@ -44,7 +44,11 @@ class Transform:
         return y
 
 
-def transform_of(model_name: str, alpha: float = 0.3) -> Transform:
-    """The transform encoded in an arm's model name: ``GP-LE`` -> LE, ``RF-HLE`` -> HLE, ``GP`` -> none."""
+SHAPING = {"none": "", "log_err": "LE", "hybrid_log": "HLE"}
+
+
+def transform_of(model_name: str, alpha: float = 0.3, shaping: str = "none") -> Transform:
+    """The transform of an arm: from its model name (``GP-LE`` -> LE, ``RF-HLE`` -> HLE), else the
+    run_conf's ``response_shaping`` (``log_err``, ``hybrid_log``; default none)."""
     suffix = model_name.rsplit("-", 1)[-1] if "-" in model_name else ""
-    return Transform(suffix if suffix in ("LE", "HLE") else "", alpha)
+    return Transform(suffix if suffix in ("LE", "HLE") else SHAPING[shaping], alpha)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from arms.modes import resolve_mode
+from arms.modes import build_strategy, resolve_mode
 from inputs.cli_values import check_goal, parse_overhead, parse_worker_url
 from inputs.errors import InputError
 from inputs.files import find_config
@@ -90,6 +90,7 @@ def build_settings(request: RunRequest, warn: Callable[[str], None]) -> RunSetti
         if request.goal is not None:
             warn("-eg/--exp_goal is ignored under -e TIME")
         criterion = StopCriterion("TIME", budget=budget, max_trials=request.max_trials)
+    build_strategy(mode, spec, run_conf, benchmark.space, request.time_penalty)  # arms valid before anything runs
     return RunSettings(
         benchmark=benchmark,
         mode=mode,

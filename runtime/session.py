@@ -54,7 +54,7 @@ class RunSettings:
             "goal": c.goal if c.kind == "GOAL" else None,
             "goal_metric": c.metric if c.kind == "GOAL" else None,
             "max_trials": c.max_trials,
-            "overhead": str(self.overhead),
+            "overhead": repr(self.overhead.seconds) if self.overhead.mode == "fixed" else self.overhead.mode,
             "time_penalty": self.time_penalty,
         }
 
@@ -127,9 +127,11 @@ def execute(settings: RunSettings, reporter: Reporter) -> RunReport:
         trials = store.trials(run.id)
         folder = settings.results_dir / settings.benchmark.name / _criterion_dirname(settings.criterion)
         trace = folder / trace_name(settings.mode, settings.spec, settings.run_conf.title, num_reps)
-        backup = _keep_previous(trace) if created else None
-        if backup:
-            notes.append(f"kept the previous trace as {backup.name}")
+        if created:
+            for path in (trace, trace.with_suffix(".csv"), trace.with_suffix(".pkl.gz")):
+                backup = _keep_previous(path)
+                if backup:
+                    notes.append(f"kept the previous {path.name.split(').', 1)[-1]} file as {backup.name}")
         final_states = {rep: (store.rep_state(run.id, rep)[0] or {}).get("strategy") for rep in range(num_reps)}
         write_json_trace(trace, trials, num_reps, final_states)
         csv_path = write_trials_csv(trace.with_suffix(".csv"), trials, settings.benchmark.space.names)

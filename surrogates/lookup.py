@@ -15,6 +15,7 @@ Error of a row after k epochs = 1 - max(acc_1..acc_k); time for k epochs = total
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,8 +58,8 @@ def read_table(path: Path, conf: HpConf) -> LookupTable:
         )
     except FileNotFoundError as exc:
         raise InputError("table file not found", source) from exc
-    except (OSError, ValueError, ImportError) as exc:
-        raise InputError(f"cannot read table ({exc})", source) from exc
+    except (OSError, ValueError, ImportError, EOFError, UnicodeDecodeError, zlib.error) as exc:
+        raise InputError(f"cannot read table ({type(exc).__name__}: {exc})", source) from exc
     config = conf.config
     epochs = conf.max_epoch
     if epochs is None:
@@ -85,11 +86,11 @@ def read_table(path: Path, conf: HpConf) -> LookupTable:
         values = 1.0 - values
     elif metric == "perplexity":
         values = (1000.0 - values) / 1000.0
-    if metric != "perplexity":
-        bad = np.argwhere((values < 0) | (values > 1))
-        if len(bad):
-            r, c = bad[0]
-            raise InputError(f"row {r + 1}, column {epoch_cols[c]!r}: {metric} must lie in [0, 1]", source)
+    bad = np.argwhere((values < 0) | (values > 1))
+    if len(bad):
+        r, c = bad[0]
+        limits = "[0, 1000]" if metric == "perplexity" else "[0, 1]"
+        raise InputError(f"row {r + 1}, column {epoch_cols[c]!r}: {metric} must lie in {limits}", source)
     times = _numeric(frame, time_col, source)
     negative = np.flatnonzero(times < 0)
     if len(negative):
@@ -105,10 +106,10 @@ def _describe(conf: HpConf, prefix: str, epochs: int, time_col: str) -> str:
 
 def _numeric(frame: pd.DataFrame, col: str, source: str) -> np.ndarray:
     converted = pd.to_numeric(frame[col], errors="coerce")
-    bad = np.flatnonzero(converted.isna().to_numpy())
+    bad = np.flatnonzero(~np.isfinite(converted.to_numpy(dtype=float)))
     if len(bad):
         raise InputError(
-            f"row {bad[0] + 1}, column {col!r}: expected a number, got {frame[col].iloc[bad[0]]!r}", source
+            f"row {bad[0] + 1}, column {col!r}: expected a finite number, got {frame[col].iloc[bad[0]]!r}", source
         )
     return converted.to_numpy(dtype=float)
 
@@ -163,8 +164,8 @@ class LookupBenchmark:
         return Result(1.0 - accuracy, accuracy, exec_time, k, best_epoch, tuple(float(a) for a in curve))
 
     def best_accuracies(self) -> np.ndarray:
-        """Best-epoch accuracy of every row, in descending order."""
-        return np.sort(self._best_so_far[:, -1])[::-1]
+        """Best-epoch accuracy of every configuration of the pool, in descending order."""
+        return np.sort(self._best_so_far[self._pool.ids, -1])[::-1]
 
     def default_goal(self) -> float | None:
         """The 10th-best accuracy of the table (or ``config.goal``)."""

@@ -224,3 +224,12 @@ def test_bounded_argmax_equals_the_exhaustive_argmax(tmp_path, acq, penalty):
     if penalty:
         values = values / predicted_seconds(cache, history, pool, rng)[remaining]
     assert chosen == remaining[int(np.argmax(values))]
+
+
+def test_tpe_internal_values_of_float_levels_written_as_integers():
+    from searchspace.hyperparams import HyperParameter
+
+    rate = HyperParameter("rate", "float", "preordered", (0, 0.25, 0.5))
+    flag = HyperParameter("flag", "bool", "categorical", (False, True))
+    assert to_internal(rate, 0.0) == 0.0 and to_internal(rate, 0.5) == 2.0
+    assert to_internal(flag, True) == 1.0 and to_internal(flag, False) == 0.0

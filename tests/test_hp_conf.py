@@ -83,7 +83,7 @@ CASES = [
     ),
     (
         lambda d: d["hyperparams"]["lr"].update(power_of=-10),
-        "FILE: hyperparams.lr.power_of: expected a positive base other than 1, got -10",
+        "FILE: hyperparams.lr.power_of: expected a base > 1, got -10",
     ),
     (
         lambda d: d["hyperparams"]["x"].update(log=True),

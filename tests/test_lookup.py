@@ -100,7 +100,7 @@ def malformed(tmp_path, change):
         (lambda f: f.assign(loss=0.5), "FILE: unexpected column 'loss'; extra metrics must be named metric_<name>"),
         (
             lambda f: f.assign(acc_2=["0.5", "0.6", "n/a", "0.7", "0.1", "0.2"]),
-            "FILE: row 3, column 'acc_2': expected a number, got 'n/a'",
+            "FILE: row 3, column 'acc_2': expected a finite number, got 'n/a'",
         ),
         (
             lambda f: f.assign(acc_4=[0.5, 0.6, 0.7, 1.7, 0.1, 0.2]),
@@ -128,3 +128,23 @@ def test_missing_table_and_wrong_suffix(tmp_path):
         read_table(tmp_path / "nope.csv", conf_with())
     with pytest.raises(InputError, match=r"expected a \.csv, \.csv\.gz or \.parquet table, got 'x.txt'"):
         read_table(tmp_path / "x.txt", conf_with())
+
+
+def test_infinite_times_perplexity_range_and_broken_files(tmp_path):
+    frame = make_table(rows=4)
+    frame["train_time"] = frame["train_time"].astype(object)
+    frame.loc[2, "train_time"] = "inf"
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"row 3, column 'train_time': expected a finite number, got 'inf'"):
+        read_table(path, conf_with())
+    frame = make_table(rows=4)
+    frame.loc[1, "acc_2"] = 1200.0
+    frame.to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"row 2, column 'acc_2': perplexity must lie in \[0, 1000\]"):
+        read_table(path, conf_with(metric="perplexity"))
+    gz = tmp_path / "t.csv.gz"
+    make_table(rows=50).to_csv(gz, index=False)
+    gz.write_bytes(gz.read_bytes()[:200])  # an interrupted copy
+    with pytest.raises(InputError, match=r"cannot read table \((EOFError|BadGzipFile|error)"):
+        read_table(gz, conf_with())

@@ -57,7 +57,8 @@ def test_same_command_twice_gives_identical_bytes_and_keeps_the_old_trace(cli, s
     assert (tmp_path / "results" / TRACE).read_bytes() == first
     backup = tmp_path / "results" / (TRACE + ".~1~")
     assert backup.read_bytes() == first
-    assert "kept the previous trace as RANDOM-RANDOM(2).json.~1~" in result.err
+    assert "kept the previous json file as RANDOM-RANDOM(2).json.~1~" in result.err
+    assert "kept the previous csv file as RANDOM-RANDOM(2).csv.~1~" in result.err
 
 
 def test_sobol_alias_and_original_equals_spelling(cli, small_bench, tmp_path):

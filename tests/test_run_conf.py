@@ -133,3 +133,30 @@ def test_bundled_arms_run_conf_is_the_default(tmp_path):
 )
 def test_model_option_errors(tmp_path, data, message):
     assert error(tmp_path, data) == message
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"arms": [{"model": "GP-HLE", "acq_func": "RANDOM"}]},
+            "FILE: arms[0].acq_func: expected one of EI, PI, UCB for model GP-HLE, got 'RANDOM'",
+        ),
+        (
+            {"arms": [{"model": "TPE", "acq_func": "PI"}]},
+            "FILE: arms[0].acq_func: expected one of EI, RANDOM for model TPE, got 'PI'",
+        ),
+        ({"description": 2024}, "FILE: description: expected a string, got 2024"),
+    ],
+)
+def test_arm_pairs_and_plain_values(tmp_path, data, message):
+    assert error(tmp_path, data) == message
+
+
+def test_sobol_arms_are_random_and_yaml_dates_are_refused(tmp_path):
+    conf, _ = load(tmp_path, {"arms": [{"model": "SOBOL"}, {"model": "GP"}]})
+    assert conf.arms == (("RANDOM", "RANDOM"), ("GP", "EI"))
+    path = tmp_path / "d.yaml"
+    path.write_text("bandits: [{mode: DIV, spec: SEQ, config: {start: 2024-05-01}}]\n")
+    with pytest.raises(InputError, match=r"values must be plain numbers, strings, lists or mappings"):
+        load_run_conf(path)
