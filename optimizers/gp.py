@@ -5,6 +5,9 @@ log noise variance, constant mean) get weak priors and are fitted by MAP (L-BFGS
 gradients, warm-started from the previous fit plus random restarts) or slice-sampled
 (Spearmint-style; ``mcmc_iters`` samples, predictions per sample). MAP starts from the previous
 fit; ``restarts`` random starts are added on the first fit and every ``restart_every`` fits.
+Hyperparameters are fitted on at most ``hyper_max_obs`` observations (a random subset) and
+re-optimised when the data has grown by ``refit_growth`` (5%, at least one point) since the last
+time; the posterior is always conditioned on every observation.
 ``noiseless`` fixes the noise at 1e-6. The predictive variance is that of the latent function (noise excluded).
 """
 
@@ -78,7 +81,8 @@ class GaussianProcess:
     mcmc_iters: int = 0
     noiseless: bool = False
     max_obs: int | None = None
-    hyper_max_obs: int = 200
+    hyper_max_obs: int = 128
+    refit_growth: float = 0.05
     restarts: int = 2
     restart_every: int = 10
     max_iter: int = 100
@@ -86,6 +90,8 @@ class GaussianProcess:
     _theta: np.ndarray | None = field(default=None, repr=False)
     _fits: list[_Fit] = field(default_factory=list, repr=False)
     _num_fits: int = field(default=0, repr=False)
+    _thetas: list[np.ndarray] | None = field(default=None, repr=False)
+    _fitted_n: int | None = field(default=None, repr=False)
 
     def fit(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> GaussianProcess:
         """Fit hyperparameters (MAP or slice sampling) and factorise the kernel matrix."""
@@ -99,31 +105,45 @@ class GaussianProcess:
         self._y_std = float(y.std()) if y.std() > 0 else 1.0
         ys = (y - self._y_mean) / self._y_std
         n = len(x)
-        # hyperparameters from at most hyper_max_obs observations (a random subset), the posterior
-        # from all of them
+        dim = x.shape[1]
+        if self._needs_hyperparameters(n, dim):
+            self._fit_hyperparameters(x, ys, rng)
+        self._fits = [self._factorise(t, x, ys) for t in self._thetas]
+        return self
+
+    def _needs_hyperparameters(self, n: int, dim: int) -> bool:
+        """Re-optimise the hyperparameters when the data grew by 5% (at least one point) since."""
+        if self._thetas is None or self._fitted_n is None or len(self._thetas[0]) != dim + 3:
+            return True
+        return n - self._fitted_n >= max(1, int(self.refit_growth * self._fitted_n))
+
+    def _fit_hyperparameters(self, x: np.ndarray, ys: np.ndarray, rng: np.random.Generator) -> None:
+        """MAP (or slice samples) of the hyperparameters, on at most ``hyper_max_obs`` observations."""
+        n, dim = x.shape
         subset = np.arange(n) if n <= self.hyper_max_obs else np.sort(rng.choice(n, self.hyper_max_obs, replace=False))
         xs, m = x[subset], len(subset)
-        self._diff2 = ((xs.T[:, :, None] - xs.T[:, None, :]) ** 2).reshape(x.shape[1], m * m)  # (D, m*m)
-        dim = x.shape[1]
+        self._diff2 = ((xs.T[:, :, None] - xs.T[:, None, :]) ** 2).reshape(dim, m * m)  # (D, m*m)
         if self._theta is None or len(self._theta) != dim + 3:
             self._theta = np.concatenate([np.full(dim, PRIOR_LS[0]), [0.0, PRIOR_NOISE[0], 0.0]])
         with threadpool_limits(1, user_api="blas"):  # small matrices: threads only add overhead
             theta = self._map(ys[subset], rng)
             thetas = [theta] if self.mcmc_iters <= 0 else self._slice_samples(theta, ys[subset], rng)
         del self._diff2
-        self._theta = theta
-        self._fits = [self._factorise(t, x, ys) for t in thetas]
-        return self
+        self._theta, self._thetas, self._fitted_n = theta, thetas, n
 
     def get_state(self) -> dict:
         """The warm start of the next fit (hyperparameters and fit count)."""
         theta = None if self._theta is None else [float(v) for v in self._theta]
-        return {"theta": theta, "num_fits": self._num_fits}
+        samples = None if self._thetas is None else [[float(v) for v in t] for t in self._thetas]
+        return {"theta": theta, "num_fits": self._num_fits, "samples": samples, "fitted_n": self._fitted_n}
 
     def set_state(self, state: dict) -> None:
         """Restore ``get_state``."""
         self._theta = None if state.get("theta") is None else np.asarray(state["theta"], dtype=float)
         self._num_fits = int(state.get("num_fits", 0))
+        samples = state.get("samples")
+        self._thetas = None if samples is None else [np.asarray(t, dtype=float) for t in samples]
+        self._fitted_n = state.get("fitted_n")
 
     @property
     def theta(self) -> np.ndarray:
