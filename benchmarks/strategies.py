@@ -118,6 +118,12 @@ def run_cell(config: str, strategy: str, reps: int, budget: str, results: str, s
     return config, strategy, [[(t.clock, t.error) for t in o.trials] for o in report.outcomes]
 
 
+def _single_threaded() -> None:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
 def best_at(trials: list[tuple[float, float]], seconds: float) -> float:
     """Best error among the evaluations finished by ``seconds`` (1.0 if none)."""
     errors = [e for c, e in trials if c <= seconds]
@@ -142,7 +148,8 @@ def main() -> None:
     }
     cells = [(configs.get(b, b), s) for b in args.benchmarks for s in args.strategies]
     outcomes = {}
-    with ProcessPoolExecutor(args.jobs) as pool:
+    # one BLAS thread per worker process: --jobs processes already use the cores
+    with ProcessPoolExecutor(args.jobs, initializer=_single_threaded) as pool:
         futures = [pool.submit(run_cell, c, s, args.reps, args.budget, args.results, args.seed) for c, s in cells]
         for future in futures:
             config, strategy, reps = future.result()
