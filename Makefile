@@ -1,4 +1,4 @@
-# make run: set up (or reuse) .venv and replay the bundled digits-mlp benchmark.
+# make run: set up (or reuse) .venv and replay the bundled digits-mlp benchmark (DIV-SEQ, 5 x 12 h).
 # make test: same set-up, then ruff (lint + format check) and the whole pytest suite.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	@$(PY) -c "import hpo_runner, sklearn, smac, hyperopt, pytest" && touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) hpo_runner.py digits-mlp 5 -m RANDOM -e TIME -et 12h --seed 1
+	$(PY) hpo_runner.py digits-mlp 5 -e TIME -et 12h --seed 1
 
 test: $(STAMP) lint
 	$(PY) -m pytest -q

@@ -42,7 +42,7 @@ AVAILABLE: dict[str, tuple[str, ...]] = {
 ALIASES = {"SOBOL": "RANDOM", "NONE": "RANDOM", "HYPEROPT": "TPE", "HO": "TPE", "ADA": "DIV"}
 LATER_MODES = ("BATCH",)
 LATER_SPECS = ("SYNC", "ASYNC")
-DEFAULT_MODE = "RANDOM"
+DEFAULT_MODE = "DIV"  # S-Div: round robin over the run_conf's arms, as in the original
 
 
 def resolve_mode(mode: str | None, spec: str | None, time_penalty: bool = False) -> tuple[str, str]:

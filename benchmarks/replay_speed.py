@@ -38,7 +38,9 @@ def measure(config: str, reps: int, budget: str, repeat: int) -> list[tuple[str,
     runs, trials = [], []
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as tmp:
-            request = RunRequest(config=config, num_trials=reps, exp_time=budget, seed=1, results_dir=Path(tmp))
+            request = RunRequest(
+                config=config, num_trials=reps, mode="RANDOM", exp_time=budget, seed=1, results_dir=Path(tmp)
+            )
             settings = build_settings(request, warn=lambda message: None)
             start = time.perf_counter()
             report = execute(settings, Reporter())

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -164,7 +165,7 @@ def main() -> None:
             for s in args.strategies
         }
         stacked = np.stack([best[s] for s in args.strategies])  # (strategies, reps, checkpoints)
-        ranks = stacked.argsort(axis=0).argsort(axis=0) + 1.0  # ties broken by order; fine for medians
+        ranks = rankdata(stacked, axis=0)  # average ranks: tied strategies share their rank
         print(f"\n### {bench} ({args.reps} repetitions, goal error {goal_error:.6g})\n")
         print(
             "| strategy | "

@@ -61,7 +61,7 @@ MODES = "RANDOM, DIV, GP, GP-NM, GP-LE, GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, 
     ],
 )
 def test_bad_values_are_one_line_and_exit_2(cli, small_bench, args, message):
-    result = cli(str(small_bench), "1", *args)
+    result = cli(str(small_bench), "1", "-m", "RANDOM", *args)
     assert result.code == 2
     assert result.err.strip() == message
     assert "Traceback" not in result.err
@@ -80,9 +80,9 @@ def test_bad_positionals(cli, small_bench, tmp_path):
 
 
 def test_missing_folders_and_run_conf(cli, small_bench, tmp_path):
-    result = cli(str(small_bench), "1", "-hc", str(tmp_path / "nope"))
+    result = cli(str(small_bench), "1", "-m", "RANDOM", "-hc", str(tmp_path / "nope"))
     assert (result.code, result.err.strip()) == (2, f"error: -hc/--hp_conf: not a folder: {tmp_path / 'nope'}")
-    result = cli(str(small_bench), "1", "-c", "missing-conf", "-rc", str(tmp_path))
+    result = cli(str(small_bench), "1", "-m", "RANDOM", "-c", "missing-conf", "-rc", str(tmp_path))
     assert (result.code, result.err.strip()) == (
         2,
         f"error: no run_conf named 'missing-conf' (looked for a file and in {tmp_path}/)",
@@ -92,7 +92,7 @@ def test_missing_folders_and_run_conf(cli, small_bench, tmp_path):
 def test_bad_run_conf_file_is_located(cli, small_bench, tmp_path):
     conf = tmp_path / "r.json"
     conf.write_text('{"search_space": {"num_samples": -5}}')
-    result = cli(str(small_bench), "1", "-c", str(conf))
+    result = cli(str(small_bench), "1", "-m", "RANDOM", "-c", str(conf))
     assert result.code == 2
     assert result.err.strip() == f"error: {conf}: search_space.num_samples: expected a positive integer, got -5"
 
@@ -119,13 +119,13 @@ def test_debug_shows_the_traceback(small_bench, tmp_path):
 
 
 def test_worker_url_is_validated_and_noted(cli, small_bench):
-    result = cli(str(small_bench), "1", "-et", "30m", "-w", "tcp://127.0.0.1:8786", "--seed", "1")
+    result = cli(str(small_bench), "1", "-m", "RANDOM", "-et", "30m", "-w", "tcp://127.0.0.1:8786", "--seed", "1")
     assert result.code == 0
     assert "note: worker tcp://127.0.0.1:8786 is not used: lookup-table replays run in this process" in result.err
 
 
 def test_goal_ignored_under_time_is_noted(cli, small_bench):
-    result = cli(str(small_bench), "1", "-et", "30m", "-eg", "0.1", "--seed", "1")
+    result = cli(str(small_bench), "1", "-m", "RANDOM", "-et", "30m", "-eg", "0.1", "--seed", "1")
     assert "note: -eg/--exp_goal is ignored under -e TIME" in result.err
 
 

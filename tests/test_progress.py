@@ -12,7 +12,9 @@ from runtime.session import execute
 def test_progress_bar_follows_the_clock_to_the_end(small_bench, tmp_path):
     out = io.StringIO()
     reporter = BarReporter(Console(file=out, force_terminal=True, width=120, color_system=None))
-    request = RunRequest(config=str(small_bench), num_trials=2, exp_time="30m", seed=3, results_dir=tmp_path / "r")
+    request = RunRequest(
+        config=str(small_bench), num_trials=2, mode="RANDOM", exp_time="30m", seed=3, results_dir=tmp_path / "r"
+    )
     report = execute(build_settings(request, warn=print), reporter)
     assert len(report.outcomes) == 2
     lines = [line for line in out.getvalue().replace("\r", "\n").splitlines() if "RANDOM" in line]

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import SMALL_HP_CONF, make_table
 
 REPO = Path(__file__).resolve().parents[1]
-ARGS = ["2", "-et", "4d", "--seed", "11"]
+ARGS = ["2", "-et", "4d", "--seed", "11", "-m", "RANDOM"]
 TRACE = "big/T345600S/RANDOM-RANDOM(2).json"
 
 

@@ -17,7 +17,7 @@ def trace(tmp_path, name=TRACE, results="results"):
 
 
 def test_fixed_seed_gives_this_exact_trace(cli, small_bench, tmp_path):
-    result = cli(str(small_bench), "2", "-et", "30m", "--seed", "3")
+    result = cli(str(small_bench), "2", "-m", "RANDOM", "-et", "30m", "--seed", "3")
     assert result.code == 0, result.err
     data = trace(tmp_path)
     assert list(data) == ["0", "1"]
@@ -43,7 +43,7 @@ def test_fixed_seed_gives_this_exact_trace(cli, small_bench, tmp_path):
 
 
 def test_time_budget_keeps_the_crossing_evaluation(cli, small_bench, tmp_path):
-    cli(str(small_bench), "2", "-et", "30m", "--seed", "3")
+    cli(str(small_bench), "2", "-m", "RANDOM", "-et", "30m", "--seed", "3")
     for rep in trace(tmp_path).values():
         clock = rep["cum_exec_time"]
         assert clock[-1] >= 1800 > clock[-2]
@@ -51,9 +51,9 @@ def test_time_budget_keeps_the_crossing_evaluation(cli, small_bench, tmp_path):
 
 
 def test_same_command_twice_gives_identical_bytes_and_keeps_the_old_trace(cli, small_bench, tmp_path):
-    cli(str(small_bench), "2", "-et", "30m", "--seed", "3")
+    cli(str(small_bench), "2", "-m", "RANDOM", "-et", "30m", "--seed", "3")
     first = (tmp_path / "results" / TRACE).read_bytes()
-    result = cli(str(small_bench), "2", "-et", "30m", "--seed", "3")
+    result = cli(str(small_bench), "2", "-m", "RANDOM", "-et", "30m", "--seed", "3")
     assert (tmp_path / "results" / TRACE).read_bytes() == first
     backup = tmp_path / "results" / (TRACE + ".~1~")
     assert backup.read_bytes() == first
@@ -62,12 +62,12 @@ def test_same_command_twice_gives_identical_bytes_and_keeps_the_old_trace(cli, s
 
 
 def test_sobol_alias_and_original_equals_spelling(cli, small_bench, tmp_path):
-    assert cli(str(small_bench), "2", "-m=SOBOL", "-s=random", "-et=30m", "--seed", "3").code == 0
+    assert cli(str(small_bench), "2", "-m", "RANDOM", "-m=SOBOL", "-s=random", "-et=30m", "--seed", "3").code == 0
     assert trace(tmp_path)["0"]["model_idx"] == REP0_IDX
 
 
 def test_goal_stops_at_the_first_trial_that_reaches_it(cli, small_bench, tmp_path):
-    result = cli(str(small_bench), "2", "-e", "GOAL", "-eg", "0.08", "--seed", "3")
+    result = cli(str(small_bench), "2", "-m", "RANDOM", "-e", "GOAL", "-eg", "0.08", "--seed", "3")
     assert result.code == 0
     data = trace(tmp_path, "small/G0.08/RANDOM-RANDOM(2).json")
     assert data["0"]["model_idx"] == REP0_IDX[:2]  # error 0.079056 <= 0.08 at the second trial
@@ -75,13 +75,15 @@ def test_goal_stops_at_the_first_trial_that_reaches_it(cli, small_bench, tmp_pat
 
 
 def test_goal_as_accuracy(cli, small_bench, tmp_path):
-    cli(str(small_bench), "1", "-e", "GOAL", "-gm", "accuracy", "-eg", "0.92", "--seed", "3")
+    cli(str(small_bench), "1", "-m", "RANDOM", "-e", "GOAL", "-gm", "accuracy", "-eg", "0.92", "--seed", "3")
     errors = trace(tmp_path, "small/G0.92/RANDOM-RANDOM(1).json")["0"]["error"]
     assert all(e > 0.08 for e in errors[:-1]) and 1 - errors[-1] >= 0.92
 
 
 def test_goal_not_reached_exits_3_at_the_cap(cli, small_bench, tmp_path):
-    result = cli(str(small_bench), "1", "-e", "GOAL", "-eg", "0.001", "--max-trials", "25", "--seed", "3")
+    result = cli(
+        str(small_bench), "1", "-m", "RANDOM", "-e", "GOAL", "-eg", "0.001", "--max-trials", "25", "--seed", "3"
+    )
     assert result.code == 3
     assert "goal not reached in repetition(s) 0" in result.err
     assert "is above the table's best accuracy" in result.err
@@ -89,24 +91,24 @@ def test_goal_not_reached_exits_3_at_the_cap(cli, small_bench, tmp_path):
 
 
 def test_default_goal_is_the_tenth_best(cli, small_bench, tmp_path):
-    result = cli(str(small_bench), "1", "-e", "GOAL", "--seed", "3")
+    result = cli(str(small_bench), "1", "-m", "RANDOM", "-e", "GOAL", "--seed", "3")
     assert result.code == 0
     assert "note: goal: error " in result.err and "(the table's 10th-best accuracy" in result.err
 
 
 def test_pool_exhaustion_ends_a_repetition(cli, small_bench, tmp_path):
-    result = cli(str(small_bench), "1", "-et", "1w", "--seed", "1")
+    result = cli(str(small_bench), "1", "-m", "RANDOM", "-et", "1w", "--seed", "1")
     assert "300 trials, stopped: pool_exhausted" in result.out
     assert sorted(trace(tmp_path, "small/T604800S/RANDOM-RANDOM(1).json")["0"]["model_idx"]) == list(range(300))
 
 
 def test_max_trials_caps_time_runs(cli, small_bench, tmp_path):
-    cli(str(small_bench), "1", "-et", "1w", "--max-trials", "7", "--seed", "1")
+    cli(str(small_bench), "1", "-m", "RANDOM", "-et", "1w", "--max-trials", "7", "--seed", "1")
     assert len(trace(tmp_path, "small/T604800S/RANDOM-RANDOM(1).json")["0"]["model_idx"]) == 7
 
 
 def test_fixed_overhead_is_charged_to_the_clock(cli, small_bench, tmp_path):
-    cli(str(small_bench), "1", "-et", "30m", "--seed", "3", "--overhead", "60")
+    cli(str(small_bench), "1", "-m", "RANDOM", "-et", "30m", "--seed", "3", "--overhead", "60")
     rep = trace(tmp_path, "small/T1800S/RANDOM-RANDOM(1).json")["0"]
     assert rep["opt_time"] == [60.0] * len(rep["opt_time"])
     assert rep["cum_exec_time"][-1] + rep["cum_opt_time"][-1] >= 1800
@@ -114,7 +116,7 @@ def test_fixed_overhead_is_charged_to_the_clock(cli, small_bench, tmp_path):
 
 
 def test_measured_overhead_records_wall_time(cli, small_bench, tmp_path):
-    cli(str(small_bench), "1", "-et", "30m", "--seed", "3", "--overhead", "measured")
+    cli(str(small_bench), "1", "-m", "RANDOM", "-et", "30m", "--seed", "3", "--overhead", "measured")
     rep = trace(tmp_path, "small/T1800S/RANDOM-RANDOM(1).json")["0"]
     assert all(t > 0 for t in rep["opt_time"])
     db = sqlite3.connect(tmp_path / "results" / "hpo.sqlite")
@@ -123,7 +125,7 @@ def test_measured_overhead_records_wall_time(cli, small_bench, tmp_path):
 
 
 def test_store_holds_every_trial_with_its_configuration(cli, small_bench, tmp_path):
-    cli(str(small_bench), "2", "-et", "30m", "--seed", "3")
+    cli(str(small_bench), "2", "-m", "RANDOM", "-et", "30m", "--seed", "3")
     db = sqlite3.connect(tmp_path / "results" / "hpo.sqlite")
     rows = db.execute("SELECT rep, trial, candidate, config, arm, clock FROM trials ORDER BY rep, trial").fetchall()
     assert [r[2] for r in rows] == REP0_IDX + REP1_IDX
@@ -138,32 +140,32 @@ def test_store_holds_every_trial_with_its_configuration(cli, small_bench, tmp_pa
 
 
 def test_rerun_extends_a_finished_run_with_more_repetitions(cli, small_bench, tmp_path):
-    cli(str(small_bench), "2", "-et", "30m", "--seed", "3")
-    result = cli(str(small_bench), "3", "-et", "30m", "--seed", "3", "-r")
+    cli(str(small_bench), "2", "-m", "RANDOM", "-et", "30m", "--seed", "3")
+    result = cli(str(small_bench), "3", "-m", "RANDOM", "-et", "30m", "--seed", "3", "-r")
     assert "extending run #1 from 2 to 3 repetitions" in result.err
     extended = trace(tmp_path, "small/T1800S/RANDOM-RANDOM(3).json")
-    cli(str(small_bench), "3", "-et", "30m", "--seed", "3", "--results", str(tmp_path / "fresh"))
+    cli(str(small_bench), "3", "-m", "RANDOM", "-et", "30m", "--seed", "3", "--results", str(tmp_path / "fresh"))
     assert extended == trace(tmp_path, "small/T1800S/RANDOM-RANDOM(3).json", "fresh")
     db = sqlite3.connect(tmp_path / "results" / "hpo.sqlite")
     assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
 
 
 def test_rerun_of_a_finished_run_evaluates_nothing_again(cli, small_bench, tmp_path):
-    cli(str(small_bench), "2", "-et", "30m", "--seed", "3")
+    cli(str(small_bench), "2", "-m", "RANDOM", "-et", "30m", "--seed", "3")
     before = (tmp_path / "results" / TRACE).read_bytes()
-    cli(str(small_bench), "2", "-et", "30m", "-r")  # no --seed: the stored run's seed is reused
+    cli(str(small_bench), "2", "-m", "RANDOM", "-et", "30m", "-r")  # no --seed: the stored run's seed is reused
     assert (tmp_path / "results" / TRACE).read_bytes() == before
     db = sqlite3.connect(tmp_path / "results" / "hpo.sqlite")
     assert db.execute("SELECT COUNT(*) FROM trials").fetchone()[0] == 19
 
 
 def test_rerun_without_a_stored_run_starts_one(cli, small_bench, tmp_path):
-    result = cli(str(small_bench), "1", "-et", "30m", "--seed", "3", "-r")
+    result = cli(str(small_bench), "1", "-m", "RANDOM", "-et", "30m", "--seed", "3", "-r")
     assert result.code == 0 and "no stored run with these settings to resume; starting a new run" in result.err
 
 
 def test_pkl_saves_internals_of_every_trial(cli, small_bench, tmp_path):
-    cli(str(small_bench), "2", "-et", "30m", "--seed", "3", "-p")
+    cli(str(small_bench), "2", "-m", "RANDOM", "-et", "30m", "--seed", "3", "-p")
     internals = pickle.loads(gzip.decompress((tmp_path / "results" / TRACE.replace(".json", ".pkl.gz")).read_bytes()))
     assert [i["candidate"] for i in internals["0"]] == REP0_IDX
     assert internals["0"][0] == {"arm": "RANDOM", "candidate": 243, "num_candidates": 300}
@@ -171,7 +173,7 @@ def test_pkl_saves_internals_of_every_trial(cli, small_bench, tmp_path):
 
 
 def test_log_level_log_prints_one_line_per_trial(cli, small_bench):
-    result = cli(str(small_bench), "1", "-et", "30m", "--seed", "3", "-l", "log")
+    result = cli(str(small_bench), "1", "-m", "RANDOM", "-et", "30m", "--seed", "3", "-l", "log")
     lines = result.out.splitlines()
     assert lines[0] == "run #1 small RANDOM-RANDOM seed 3, 1 repetition(s)"
     assert lines[1] == "rep 0 trial    0 RANDOM       error 0.082655 best 0.082655 clock 4m20s"
@@ -179,22 +181,22 @@ def test_log_level_log_prints_one_line_per_trial(cli, small_bench):
 
 
 def test_without_seed_a_random_seed_is_recorded_and_replayable(cli, small_bench, tmp_path):
-    result = cli(str(small_bench), "1", "-et", "30m")
+    result = cli(str(small_bench), "1", "-m", "RANDOM", "-et", "30m")
     seed = int(result.out.split("seed ")[1].split(",")[0])
     first = trace(tmp_path, "small/T1800S/RANDOM-RANDOM(1).json")
-    cli(str(small_bench), "1", "-et", "30m", "--seed", str(seed), "--results", str(tmp_path / "again"))
+    cli(str(small_bench), "1", "-m", "RANDOM", "-et", "30m", "--seed", str(seed), "--results", str(tmp_path / "again"))
     assert trace(tmp_path, "small/T1800S/RANDOM-RANDOM(1).json", "again") == first
 
 
 def test_title_of_a_run_conf_names_the_trace(cli, small_bench, tmp_path):
     conf = tmp_path / "mine.yaml"
     conf.write_text("title: trial-a\n")
-    assert cli(str(small_bench), "1", "-et", "30m", "--seed", "3", "-c", str(conf)).code == 0
+    assert cli(str(small_bench), "1", "-m", "RANDOM", "-et", "30m", "--seed", "3", "-c", str(conf)).code == 0
     assert (tmp_path / "results" / "small/T1800S/RANDOM-RANDOM.trial-a(1).json").is_file()
 
 
 def test_hp_conf_by_name_in_the_hc_folder(cli, small_bench, tmp_path):
-    assert cli("small", "1", "-et", "30m", "--seed", "3", "-hc", str(small_bench.parent)).code == 0
+    assert cli("small", "1", "-m", "RANDOM", "-et", "30m", "--seed", "3", "-hc", str(small_bench.parent)).code == 0
     assert trace(tmp_path, "small/T1800S/RANDOM-RANDOM(1).json")["0"]["model_idx"] == REP0_IDX
 
 
@@ -210,6 +212,6 @@ def test_a_store_of_the_first_schema_is_migrated(cli, small_bench, tmp_path):
     )
     db.commit()
     db.close()
-    assert cli(str(small_bench), "1", "-et", "30m", "--seed", "3").code == 0
+    assert cli(str(small_bench), "1", "-m", "RANDOM", "-et", "30m", "--seed", "3").code == 0
     columns = [row[1] for row in sqlite3.connect(results / "hpo.sqlite").execute("PRAGMA table_info(trials)")]
     assert columns[-2:] == ["note", "selection"]
