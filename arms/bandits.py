@@ -3,7 +3,7 @@
 Rewards are scale-free, so that no choice depends on the units of the metric:
 
 * ``quantile_reward``: the share of earlier errors that the new error beats (1 = a new best),
-  used by EG, GT and DTS (the reward of the played arm);
+  used by EG and GT (the reward of the played arm);
 * GP-Hedge gains: every arm's nominee is credited, at the next step, by that arm's refitted model
   (the predicted transformed error at the nominee, negated); the credits of one step are min-max
   normalised across arms before they are added, so probabilities are unchanged when the metric is
@@ -145,49 +145,6 @@ class EpsilonGreedy(Bandit):
         i = decision.arm_index
         reward = quantile_reward(error, history.errors)
         self.values[i] += (reward - self.values[i]) / self.counts[i]
-
-
-class DiscountedThompson(Bandit):
-    """``DTS``: discounted Thompson sampling on the quantile reward (not shipped by our peers).
-
-    Each arm keeps Beta(a, b) pseudo-counts that decay by ``discount`` (default 0.9) every step,
-    so the bandit follows arms whose usefulness changes as the search moves from exploring to
-    refining. The played arm adds its reward r to a and 1 - r to b; the arm of the largest draw
-    plays.
-    """
-
-    name = "DTS"
-
-    def __init__(self, arms, models, options) -> None:
-        super().__init__(arms, models, options)
-        self.alpha = [1.0] * len(arms)
-        self.beta = [1.0] * len(arms)
-
-    def choose(self, step, history, pool, rng, clock):
-        """The arm with the largest posterior draw."""
-        draws = rng.beta(self.alpha, self.beta)
-        index = int(np.argmax(draws))
-        return index, self._record(draws=[float(d) for d in draws], alpha=list(self.alpha), beta=list(self.beta))
-
-    def update(self, decision, error, history):
-        """Decay all pseudo-counts, credit the played arm."""
-        super().update(decision, error, history)
-        gamma = float(self.options.get("discount", 0.9))
-        reward = quantile_reward(error, history.errors)
-        self.alpha = [1.0 + gamma * (a - 1.0) for a in self.alpha]
-        self.beta = [1.0 + gamma * (b - 1.0) for b in self.beta]
-        self.alpha[decision.arm_index] += reward
-        self.beta[decision.arm_index] += 1.0 - reward
-        self.values = [a / (a + b) for a, b in zip(self.alpha, self.beta, strict=True)]
-
-    def get_state(self):
-        """Pseudo-counts too."""
-        return {**super().get_state(), "alpha": list(self.alpha), "beta": list(self.beta)}
-
-    def set_state(self, state):
-        """Restore pseudo-counts too."""
-        super().set_state(state)
-        self.alpha, self.beta = list(state["alpha"]), list(state["beta"])
 
 
 class KnockOut(Bandit):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from arms.bandits import DiscountedThompson, EpsilonGreedy, Hedge, KnockOut, RoundRobin, UniformRandom
+from arms.bandits import EpsilonGreedy, Hedge, KnockOut, RoundRobin, UniformRandom
 from arms.strategy import Arm, SingleArm, Strategy
 from inputs.errors import InputError
 from inputs.run_conf import RunConf
@@ -31,7 +31,6 @@ DIV_SPECS = (
     "GT",
     "GT-LE",
     "SKO",
-    "DTS",
 )
 AVAILABLE: dict[str, tuple[str, ...]] = {
     "RANDOM": ("RANDOM",),
@@ -151,7 +150,5 @@ def build_strategy(
         return EpsilonGreedy(arms, cache, options, by_time=spec.startswith("GT"))
     if spec == "SKO":
         return KnockOut(arms, cache, options)
-    if spec == "DTS":
-        return DiscountedThompson(arms, cache, options)
     truth = oracle if spec.endswith(("-T", "-LET")) else None
     return Hedge(arms, cache, options, oracle=truth, log_scale=spec.endswith(("-LE", "-LET")), name=spec)

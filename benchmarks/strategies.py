@@ -45,7 +45,6 @@ DEFAULT_STRATEGIES = [
     "DIV-HEDGE",
     "DIV-EG",
     "DIV-SKO",
-    "DIV-DTS",
 ]
 
 

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from arms.bandits import DiscountedThompson, EpsilonGreedy, Hedge, KnockOut, quantile_reward
+from arms.bandits import EpsilonGreedy, Hedge, KnockOut, quantile_reward
 from arms.modes import build_strategy
 from arms.strategy import Arm, Decision
 from inputs.run_conf import RunConf, parse_run_conf
@@ -162,21 +162,6 @@ def test_quantile_reward_is_scale_free():
     assert quantile_reward(0.2, earlier) == 0.75  # beats 0.3 and 0.5, ties two (half each)
     assert quantile_reward(0.2 * 1e3, [e * 1e3 for e in earlier]) == 0.75
     assert quantile_reward(0.9, []) == 1.0
-
-
-def test_discounted_thompson_state_round_trip_and_discount():
-    dts = DiscountedThompson(dummy_arms(2), ModelCache({}), {"discount": 0.5})
-    history = History()
-    dts.update(Decision(0, Proposal(0), "A0"), 0.2, history)
-    assert (dts.alpha, dts.beta) == ([2.0, 1.0], [1.0, 1.0])
-    history.add(0, 0.2, 1.0)
-    dts.update(Decision(1, Proposal(0), "A1"), 0.5, history)  # worse than all: reward 0
-    assert (dts.alpha, dts.beta) == ([1.5, 1.0], [1.0, 2.0])
-    other = DiscountedThompson(dummy_arms(2), ModelCache({}), {})
-    other.set_state(json.loads(json.dumps(dts.get_state())))
-    a = other.choose(0, history, None, np.random.default_rng(1), 0)
-    b = dts.choose(0, history, None, np.random.default_rng(1), 0)
-    assert a == b
 
 
 def test_a_six_arm_hedge_step_fits_two_models(tmp_path):

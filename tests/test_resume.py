@@ -91,9 +91,7 @@ def test_killed_run_resumes_to_the_same_trace(big_bench, tmp_path, sig):
     assert duplicates == 0
 
 
-@pytest.mark.parametrize(
-    ("mode", "spec"), [("GP-HLE", "EI"), ("DIV", "HEDGE"), ("DIV", "DTS"), ("DIV", "SKO"), ("DIV", "EG")]
-)
+@pytest.mark.parametrize(("mode", "spec"), [("GP-HLE", "EI"), ("DIV", "HEDGE"), ("DIV", "SKO"), ("DIV", "EG")])
 def test_killed_model_run_resumes_with_its_model_and_strategy_state(big_bench, tmp_path, mode, spec):
     """Warm starts and bandit state (gains, counts, epsilon, knocked-out arms) are stored: same trace."""
     extra = ["-m", mode, "-s", spec, "--max-trials", "30"]
