@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-DEFAULTS = {"n_trees": 30, "min_samples_split": 2, "min_samples_leaf": 1, "max_features": 1.0, "max_depth": None}
+DEFAULTS = {"n_trees": 10, "min_samples_split": 2, "min_samples_leaf": 1, "max_features": 1.0, "max_depth": None}
 
 
 @dataclass

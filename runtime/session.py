@@ -6,6 +6,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 from arms.modes import build_strategy
@@ -42,6 +43,7 @@ class RunSettings:
         """The settings that must match for ``-r`` to continue a stored run."""
         c = self.criterion
         return {
+            "version": _version(),
             "benchmark": self.benchmark.name,
             "hp_conf_sha256": _sha256(Path(self.benchmark.hp_conf.source)),
             "table_sha256": _sha256(self.benchmark.table_path),
@@ -157,6 +159,14 @@ def _keep_previous(trace: Path) -> Path | None:
     backup = trace.with_name(f"{trace.name}.~{k}~")
     trace.replace(backup)
     return backup
+
+
+def _version() -> str:
+    """The installed hpo-mab version: -r never continues a run made by another version."""
+    try:
+        return metadata.version("hpo-mab")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _sha256(path: Path) -> str:

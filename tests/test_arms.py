@@ -66,7 +66,7 @@ def test_golden_traces_of_the_main_arms(cli, small_bench, tmp_path, tpe_conf):
 
 
 GOLDEN_GP_EI = [201, 241, 32, 227, 121, 113, 59, 39, 123, 154, 197, 181]
-GOLDEN_RF_EI = [201, 241, 16, 261, 19, 207, 200, 54, 0, 51, 166, 28]
+GOLDEN_RF_EI = [201, 241, 15, 9, 162, 2, 51, 264, 272, 245, 88, 179]
 GOLDEN_TPE_EI = [130, 123, 53, 207, 206, 70, 271, 261, 96, 290, 125, 264]
 
 
