@@ -149,28 +149,21 @@ def test_yaml_errors_are_located_too(tmp_path):
     assert message == "FILE: hyperparams.x.range: reversed range [1.0, 0.0] (min > max)"
 
 
-def test_invalid_json_names_the_line(tmp_path):
-    path = tmp_path / "bad.json"
-    path.write_text('{\n  "hyperparams": {\n    "x": oops\n  }\n}')
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("bad.json", '{\n  "hyperparams": {\n    "x": oops\n  }\n}', "line 3: invalid JSON (Expecting value)"),
+        ("bad.yaml", "hyperparams:\n  x: [1, 2\n  y: 3\n", "line 3: invalid YAML"),
+        ("list.json", "[1, 2]", "expected a mapping at the top level, got list"),
+        ("latin1.yaml", "dataset: caf\xe9\n", "not UTF-8 text (byte 12)"),
+    ],
+)
+def test_unreadable_files_are_one_located_line(tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_bytes(text.encode("latin-1"))
     with pytest.raises(InputError) as err:
         load_hp_conf(path)
-    assert err.value.line() == f"{path}: line 3: invalid JSON (Expecting value)"
-
-
-def test_invalid_yaml_names_the_line(tmp_path):
-    path = tmp_path / "bad.yaml"
-    path.write_text("hyperparams:\n  x: [1, 2\n  y: 3\n")
-    with pytest.raises(InputError) as err:
-        load_hp_conf(path)
-    assert err.value.line().startswith(f"{path}: line 3: invalid YAML")
-
-
-def test_top_level_must_be_a_mapping(tmp_path):
-    path = tmp_path / "list.json"
-    path.write_text("[1, 2]")
-    with pytest.raises(InputError) as err:
-        load_hp_conf(path)
-    assert err.value.line() == f"{path}: expected a mapping at the top level, got list"
+    assert err.value.line().startswith(f"{path}: {message}")
 
 
 def test_log_true_and_power_of_are_exclusive(tmp_path):
