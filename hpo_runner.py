@@ -31,15 +31,16 @@ def _upper(ctx: click.Context, param: click.Parameter, value: str | None) -> str
     "--mode",
     default=None,
     callback=_upper,
-    help="Optimizer: RANDOM (alias SOBOL), GP, GP-NM, GP-LE, GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, TPE-HLE."
-    " [default: RANDOM]",
+    help="DIV (alias ADA: the run_conf's arms under a strategy), or one arm: RANDOM (alias SOBOL), GP, GP-NM,"
+    " GP-LE, GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, TPE-HLE. [default: DIV]",
 )
 @click.option(
     "-s",
     "--spec",
     default=None,
     callback=_upper,
-    help="Acquisition of the mode: EI, PI, UCB (RANDOM for random search). [default: EI, RANDOM for RANDOM]",
+    help="DIV strategy (SEQ, RANDOM, HEDGE, BO-HEDGE[-T|-LE|-LET], EG[-LE], GT[-LE], SKO) or the arm's"
+    " acquisition (EI, PI, UCB; RANDOM for random search). [default: SEQ for DIV, EI, RANDOM for RANDOM]",
 )
 @click.option(
     "-e",
