@@ -225,11 +225,6 @@ class ResultStore:
         rows = self._db.execute(query + " ORDER BY rep, trial", args).fetchall()
         return [Trial(r[0], r[1], r[2], json.loads(r[3]), *r[4:-1], json.loads(r[-1])) for r in rows]
 
-    def stop_reasons(self, run_id: int) -> dict[int, str | None]:
-        """Stop reason of every repetition that has started."""
-        rows = self._db.execute("SELECT rep, stop_reason FROM reps WHERE run_id = ? ORDER BY rep", (run_id,))
-        return dict(rows.fetchall())
-
     def internals(self, run_id: int) -> dict[int, list[dict]]:
         """Stored optimizer internals (``-p``), per repetition in trial order."""
         out: dict[int, list[dict]] = {}
