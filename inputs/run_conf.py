@@ -16,6 +16,7 @@ from typing import Any
 from inputs import checks
 from inputs.errors import InputError, show
 from inputs.files import load_mapping
+from searchspace.space import SAMPLE_METHODS
 
 MODELS = (
     "RANDOM",
@@ -33,7 +34,6 @@ MODELS = (
     "TPE-HLE",
 )
 ACQUISITIONS = ("EI", "PI", "UCB", "RANDOM")
-SAMPLE_METHODS = ("sobol", "uniform", "latin")
 TOP_KEYS = (
     "title",
     "arms",

@@ -30,9 +30,9 @@ import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-from scipy.stats import qmc  # noqa: E402
 
 from inputs.hp_conf import HpConf, load_hp_conf  # noqa: E402
+from searchspace.space import SearchSpace  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 HP_CONF = REPO / "hp_conf" / "digits-mlp.json"
@@ -43,10 +43,8 @@ DEFAULT_ROWS = 12000
 
 def sample_configs(conf: HpConf, rows: int, seed: int = SOBOL_SEED) -> list[dict]:
     """The table's configurations: the first ``rows`` points of a scrambled Sobol sequence."""
-    m = int(np.ceil(np.log2(max(rows, 2))))
-    unit = qmc.Sobol(d=len(conf.hyperparams), scramble=True, seed=seed).random_base2(m)[:rows]
-    columns = [hp.from_unit(unit[:, j]) for j, hp in enumerate(conf.hyperparams)]
-    return [dict(zip(conf.param_names, values, strict=True)) for values in zip(*columns, strict=True)]
+    space = SearchSpace(conf.hyperparams)
+    return space.from_unit(space.sample_unit(rows, "sobol", seed)).to_dict("records")
 
 
 def _dataset():
