@@ -64,6 +64,8 @@ def build_settings(request: RunRequest, warn: Callable[[str], None]) -> RunSetti
     overhead_mode, overhead_seconds = parse_overhead(request.overhead)
     worker = parse_worker_url(request.worker_url)
     budget = parse_seconds(request.exp_time, "-et/--exp_time")
+    if request.results_dir.exists() and not request.results_dir.is_dir():
+        raise InputError(f"not a folder: {request.results_dir}", key="--results")
     for flag, folder in (("-rc/--run_conf", request.run_conf_dir), ("-hc/--hp_conf", request.hp_conf_dir)):
         if folder is not None and not folder.is_dir():
             raise InputError(f"not a folder: {folder}", key=flag)

@@ -173,3 +173,16 @@ def test_console_script_and_module_are_the_same_cli(tmp_path):
         assert option in via_script.stdout
     version = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=True)
     assert version.stdout.strip() == "hpo-runner, version 0.1.0"
+
+
+def test_results_must_be_a_folder_holding_a_store(cli, small_bench, tmp_path):
+    not_a_folder = tmp_path / "afile"
+    not_a_folder.write_text("x")
+    result = cli(str(small_bench), "1", "-m", "RANDOM", "--results", str(not_a_folder))
+    assert (result.code, result.err.strip()) == (2, f"error: --results: not a folder: {not_a_folder}")
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "hpo.sqlite").write_text("not sqlite at all, but long enough to have a header" * 10)
+    result = cli(str(small_bench), "1", "-m", "RANDOM", "-et", "30m", "--results", str(folder))
+    assert result.code == 2
+    assert result.err.startswith(f"error: {folder / 'hpo.sqlite'}: not a result store of hpo-mab (")
