@@ -7,7 +7,7 @@ from collections.abc import Callable
 from arms.bandits import EpsilonGreedy, Hedge, KnockOut, RoundRobin, UniformRandom
 from arms.strategy import Arm, SingleArm, Strategy
 from inputs.errors import InputError
-from inputs.run_conf import RunConf
+from inputs.run_conf import ARM_ACQUISITIONS, MODELS, RunConf
 from optimizers.bayes import ModelArmOptimizer, ModelCache, Surrogate
 from optimizers.gp import GaussianProcess
 from optimizers.random_search import RandomSearch
@@ -17,7 +17,6 @@ from optimizers.tpe import TPEOptimizer
 from optimizers.transforms import transform_of
 from searchspace.space import SearchSpace
 
-MODEL_SPECS = ("EI", "PI", "UCB")
 DIV_SPECS = (
     "SEQ",
     "RANDOM",
@@ -35,8 +34,7 @@ DIV_SPECS = (
 AVAILABLE: dict[str, tuple[str, ...]] = {
     "RANDOM": ("RANDOM",),
     "DIV": DIV_SPECS,
-    **{m: MODEL_SPECS for m in ("GP", "GP-NM", "GP-LE", "GP-HLE", "RF", "RF-LE", "RF-HLE")},
-    **{m: ("EI", "RANDOM") for m in ("TPE", "TPE-LE", "TPE-HLE")},
+    **{m: ARM_ACQUISITIONS[m.split("-")[0]] for m in MODELS if m not in ("RANDOM", "SOBOL", "NONE")},
 }
 ALIASES = {"SOBOL": "RANDOM", "NONE": "RANDOM", "HYPEROPT": "TPE", "HO": "TPE", "ADA": "DIV"}
 LATER_MODES = ("BATCH",)
