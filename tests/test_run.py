@@ -5,7 +5,10 @@ import json
 import pickle
 import sqlite3
 
+import numpy as np
 import pytest
+
+from tests.conftest import make_table
 
 TRACE = "small/T1800S/RANDOM-RANDOM(2).json"
 REP0_IDX = [243, 25, 54, 72, 55, 240, 261, 174, 11]
@@ -93,7 +96,12 @@ def test_goal_not_reached_exits_3_at_the_cap(cli, small_bench, tmp_path):
 def test_default_goal_is_the_tenth_best(cli, small_bench, tmp_path):
     result = cli(str(small_bench), "1", "-m", "RANDOM", "-e", "GOAL", "--seed", "3")
     assert result.code == 0
-    assert "note: goal: error " in result.err and "(the table's 10th-best accuracy" in result.err
+    table = make_table()
+    tenth = float(np.sort(table[[f"acc_{e}" for e in range(1, 6)]].max(axis=1).to_numpy())[::-1][9])
+    assert f"note: goal: error {1 - tenth:.6g} (the table's 10th-best accuracy {tenth:.6g})" in result.err
+    assert "stopped: goal" in result.out
+    errors = trace(tmp_path, f"small/G{1 - tenth:g}/RANDOM-RANDOM(1).json")["0"]["error"]
+    assert errors[-1] <= 1 - tenth + 1e-12 and min(errors[:-1]) > 1 - tenth
 
 
 def test_pool_exhaustion_ends_a_repetition(cli, small_bench, tmp_path):
