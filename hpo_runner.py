@@ -131,6 +131,13 @@ def _upper(ctx: click.Context, param: click.Parameter, value: str | None) -> str
     show_default=True,
     help="Optimizer time charged to the simulated clock: measured, none, or SECONDS per trial.",
 )
+@click.option(
+    "--yahpo-data",
+    "yahpo_data",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="YAHPO-Gym data folder for yahpo:<scenario>:<instance> benchmarks. [default: $HPO_YAHPO_DATA]",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(package_name="hpo-mab", prog_name="hpo-runner")
 def cli(
@@ -154,12 +161,15 @@ def cli(
     max_trials: int | None,
     results_dir: Path,
     overhead: str,
+    yahpo_data: Path | None,
     debug: bool,
 ) -> None:
     """Optimise the hyperparameters of CONFIG, NUM_TRIALS independent repetitions.
 
-    CONFIG is a bundled benchmark (digits-mlp), the name of an hp_conf in the -hc folder, or a
-    path to an hp_conf file. Exit codes: 0 done, 1 unexpected error, 2 bad input, 3 a GOAL run
+    CONFIG is a bundled benchmark (digits-mlp, breast-cancer-gbm), an analytic function (branin,
+    hartmann6, ...), a YAHPO surrogate (yahpo:lcbench:3945), the name of an hp_conf in the -hc
+    folder, or a path to an hp_conf file; `hpo_runner.py surrogates list` shows them all. Other
+    commands: `surrogates list|show|materialize`. Exit codes: 0 done, 1 unexpected error, 2 bad input, 3 a GOAL run
     stopped at its cap without reaching the goal, 130 interrupted (stored trials are kept).
     """
     from runtime.app import RunRequest, run_request
@@ -185,11 +195,21 @@ def cli(
         max_trials=max_trials,
         results_dir=results_dir,
         overhead=overhead,
+        yahpo_data=yahpo_data,
     )
     report = run_request(request, echo=click.echo)
     if report.goal_missed:
         click.echo(f"goal not reached in repetition(s) {', '.join(map(str, report.goal_missed))}", err=True)
         sys.exit(EXIT_GOAL_NOT_REACHED)
+
+
+def _subcommand(args: list[str]) -> tuple[click.Command, list[str], str]:
+    """The command to run: a subcommand group named by the first argument, else the optimiser."""
+    if args and args[0] == "surrogates":
+        from commands.surrogates import surrogates
+
+        return surrogates, args[1:], "hpo_runner.py surrogates"
+    return cli, args, "hpo_runner.py"
 
 
 def split_short_equals(argv: list[str]) -> list[str]:
@@ -205,8 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; bad input is one line on stderr with exit code 2, no traceback unless --debug."""
     args = split_short_equals(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    command, args, prog = _subcommand(args)
     try:
-        cli.main(args=args, prog_name="hpo_runner.py", standalone_mode=False)
+        command.main(args=args, prog_name=prog, standalone_mode=False)
     except InputError as exc:
         if debug:
             raise

@@ -29,6 +29,7 @@ CONFIG_KEYS = (
     "time_scale",
     "goal",
     "description",
+    "cost",
 )
 SPEC_KEYS = ("type", "value_type", "range", "power_of", "log", "default")
 METRICS = ("accuracy", "error", "perplexity")

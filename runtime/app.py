@@ -48,6 +48,7 @@ class RunRequest:
     max_trials: int | None = None
     results_dir: Path = Path("results")
     overhead: str = "none"
+    yahpo_data: Path | None = None
 
 
 def load_request_run_conf(conf: str | None, directory: Path | None) -> RunConf:
@@ -70,7 +71,7 @@ def build_settings(request: RunRequest, warn: Callable[[str], None]) -> RunSetti
         if folder is not None and not folder.is_dir():
             raise InputError(f"not a folder: {folder}", key=flag)
     run_conf = load_request_run_conf(request.conf, request.run_conf_dir)
-    benchmark = load_benchmark(request.config, request.hp_conf_dir)
+    benchmark = load_benchmark(request.config, request.hp_conf_dir, run_conf.pool, request.yahpo_data)
     if worker is not None:
         warn(f"worker {worker} is not used: lookup-table replays run in this process")
     if request.criterion == "GOAL":
@@ -78,13 +79,13 @@ def build_settings(request: RunRequest, warn: Callable[[str], None]) -> RunSetti
         if goal is None:
             tenth = benchmark.default_goal()
             goal = tenth if request.goal_metric == "accuracy" else 1.0 - tenth
-            warn(f"goal: {request.goal_metric} {goal:.6g} (the table's 10th-best accuracy {tenth:.6g})")
+            warn(f"goal: {request.goal_metric} {goal:.6g} (the 10th-best accuracy of the pool {tenth:.6g})")
         check_goal(goal, request.goal_metric)
         best = float(benchmark.best_accuracies()[0])
         target_accuracy = goal if request.goal_metric == "accuracy" else 1.0 - goal
         if target_accuracy > best + 1e-12:
             warn(
-                f"the goal (accuracy {target_accuracy:.6g}) is above the table's best accuracy {best:.6g}; "
+                f"the goal (accuracy {target_accuracy:.6g}) is above the best accuracy of the pool {best:.6g}; "
                 f"each repetition will stop at its cap"
             )
         criterion = StopCriterion("GOAL", goal=goal, metric=request.goal_metric, max_trials=request.max_trials)

@@ -6,7 +6,6 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 from arms.modes import build_strategy
@@ -17,7 +16,8 @@ from runtime.export import trace_name, write_internals, write_json_trace, write_
 from runtime.loop import RepetitionOutcome, run_repetition
 from runtime.progress import Reporter
 from runtime.store import ResultStore, RunRecord, Trial
-from surrogates.lookup import LookupBenchmark
+from runtime.version import package_version
+from surrogates.base import Benchmark
 
 STORE_NAME = "hpo.sqlite"
 
@@ -26,7 +26,7 @@ STORE_NAME = "hpo.sqlite"
 class RunSettings:
     """Everything that defines a run (NUM_TRIALS aside, which ``-r`` may extend)."""
 
-    benchmark: LookupBenchmark
+    benchmark: Benchmark
     mode: str
     spec: str
     run_conf: RunConf
@@ -43,10 +43,9 @@ class RunSettings:
         """The settings that must match for ``-r`` to continue a stored run."""
         c = self.criterion
         return {
-            "version": _version(),
+            "version": package_version(),
             "benchmark": self.benchmark.name,
-            "hp_conf_sha256": _sha256(Path(self.benchmark.hp_conf.source)),
-            "table_sha256": _sha256(self.benchmark.table_path),
+            **self.benchmark.fingerprint(),
             "mode": self.mode,
             "spec": self.spec,
             "title": self.run_conf.title,
@@ -159,22 +158,6 @@ def _keep_previous(trace: Path) -> Path | None:
     backup = trace.with_name(f"{trace.name}.~{k}~")
     trace.replace(backup)
     return backup
-
-
-def _version() -> str:
-    """The installed hpo-mab version: -r never continues a run made by another version."""
-    try:
-        return metadata.version("hpo-mab")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _canonical_run_conf(conf: RunConf) -> dict:

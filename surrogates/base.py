@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
+
+import numpy as np
 
 from inputs.hp_conf import HpConf
 from searchspace.space import CandidatePool, SearchSpace
@@ -37,5 +41,42 @@ class Benchmark(Protocol):
         ...
 
     def default_goal(self) -> float | None:
-        """The usual GOAL accuracy (the table's 10th-best accuracy), if known."""
+        """The usual GOAL accuracy (the 10th-best accuracy of the pool), if known."""
         ...
+
+    def best_accuracies(self) -> np.ndarray:
+        """Best-epoch accuracy of every configuration of the pool, in descending order."""
+        ...
+
+    def fingerprint(self) -> dict[str, str]:
+        """What identifies the benchmark's values (file hashes, model, cost model) in a run's identity."""
+        ...
+
+
+def curve_result(curve: np.ndarray, total_seconds: float, epochs: int | None, time_scale: float = 1.0) -> Result:
+    """Result of training for ``epochs`` (default: all) of the per-epoch accuracy ``curve``.
+
+    Error = 1 - best accuracy of the epochs trained; time = ``total_seconds`` prorated per epoch,
+    times ``time_scale``.
+    """
+    total = len(curve)
+    k = total if epochs is None else max(1, min(int(epochs), total))
+    trained = curve[:k]
+    best_epoch = int(np.argmax(trained)) + 1
+    accuracy = float(trained[best_epoch - 1])
+    exec_time = float(total_seconds) * k / total * time_scale
+    return Result(1.0 - accuracy, accuracy, exec_time, k, best_epoch, tuple(float(a) for a in trained))
+
+
+def tenth_best(best_accuracies: np.ndarray) -> float:
+    """The 10th-best accuracy (the usual GOAL), or the worst when there are fewer than 10."""
+    return float(best_accuracies[min(9, len(best_accuracies) - 1)])
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -25,7 +25,7 @@ import pandas as pd
 from inputs.errors import InputError
 from inputs.hp_conf import HpConf
 from searchspace.space import CandidatePool, SearchSpace
-from surrogates.base import Result
+from surrogates.base import Result, curve_result, file_sha256, tenth_best
 
 EXTRA_PREFIX = "metric_"
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -146,7 +146,6 @@ class LookupBenchmark:
         self.table = table
         self.table_path = table_path
         self.time_scale = float(conf.config.get("time_scale", 1.0))
-        self._best_so_far = np.maximum.accumulate(table.accuracy, axis=1)
         self._pool = CandidatePool.build(self.space, table.configs)
 
     def pool(self) -> CandidatePool:
@@ -155,21 +154,23 @@ class LookupBenchmark:
 
     def evaluate(self, candidate_id: int, epochs: int | None = None) -> Result:
         """Row ``candidate_id`` trained for ``epochs`` (default: all) epochs."""
-        total = self.table.epochs
-        k = total if epochs is None else max(1, min(int(epochs), total))
-        curve = self.table.accuracy[candidate_id, :k]
-        best_epoch = int(np.argmax(curve)) + 1
-        accuracy = float(self._best_so_far[candidate_id, k - 1])
-        exec_time = float(self.table.train_time[candidate_id]) * k / total * self.time_scale
-        return Result(1.0 - accuracy, accuracy, exec_time, k, best_epoch, tuple(float(a) for a in curve))
+        return curve_result(
+            self.table.accuracy[candidate_id], self.table.train_time[candidate_id], epochs, self.time_scale
+        )
 
     def best_accuracies(self) -> np.ndarray:
         """Best-epoch accuracy of every configuration of the pool, in descending order."""
-        return np.sort(self._best_so_far[self._pool.ids, -1])[::-1]
+        return np.sort(self.table.accuracy[self._pool.ids].max(axis=1))[::-1]
 
     def default_goal(self) -> float | None:
         """The 10th-best accuracy of the table (or ``config.goal``)."""
         if "goal" in self.hp_conf.config:
             return float(self.hp_conf.config["goal"])
-        best = self.best_accuracies()
-        return float(best[min(9, len(best) - 1)])
+        return tenth_best(self.best_accuracies())
+
+    def fingerprint(self) -> dict[str, str]:
+        """The table file's SHA-256."""
+        return {
+            "hp_conf_sha256": file_sha256(Path(self.hp_conf.source)),
+            "table_sha256": file_sha256(self.table_path),
+        }

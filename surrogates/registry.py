@@ -1,13 +1,25 @@
-"""Find the benchmark a CONFIG argument names: a bundled benchmark, an hp_conf name or a path."""
+"""Find the benchmark a CONFIG argument names, and list every available benchmark.
+
+CONFIG is a bundled benchmark (``digits-mlp``), an analytic function (``branin``), a YAHPO
+surrogate (``yahpo:lcbench:3945``), an hp_conf name in ``-hc`` or a path. An hp_conf's
+``config.surrogate`` says where values come from: a table file (CSV, CSV.gz, Parquet; relative to
+the hp_conf, else among the bundled data), ``analytic:<function>`` or ``yahpo:<scenario>:<instance>``.
+"""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from inputs.errors import InputError
-from inputs.files import CONFIG_SUFFIXES, find_config
+from inputs.files import CONFIG_SUFFIXES, find_config, load_mapping
 from inputs.hp_conf import HpConf, load_hp_conf
+from inputs.run_conf import PoolSettings
+from surrogates import analytic, yahpo
+from surrogates.base import Benchmark
 from surrogates.lookup import LookupBenchmark, read_table
+from surrogates.model_based import ModelBenchmark
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED_HP_CONF = REPO / "hp_conf"
@@ -19,6 +31,11 @@ def bundled_names() -> list[str]:
     return sorted(p.stem for p in BUNDLED_HP_CONF.iterdir() if p.suffix in CONFIG_SUFFIXES)
 
 
+def known_names() -> list[str]:
+    """Bundled tables and analytic functions (what CONFIG may name without a path)."""
+    return bundled_names() + sorted(analytic.FUNCTIONS)
+
+
 def resolve_hp_conf(config: str, hp_dir: Path | None) -> Path:
     """Path of the hp_conf named by ``config`` (path, name in ``hp_dir``, or bundled name)."""
     directory = hp_dir if hp_dir is not None else BUNDLED_HP_CONF
@@ -27,10 +44,9 @@ def resolve_hp_conf(config: str, hp_dir: Path | None) -> Path:
     except InputError:
         if hp_dir is not None and config in bundled_names():
             return find_config(config, BUNDLED_HP_CONF, "hp_conf")
-        known = ", ".join(bundled_names())
         raise InputError(
-            f"no benchmark or hp_conf named {config!r} "
-            f"(looked for a file, in {directory}/, and among the bundled: {known})",
+            f"no benchmark or hp_conf named {config!r} (looked for a file, in {directory}/, and among the known: "
+            f"{', '.join(known_names())}; YAHPO surrogates are named yahpo:<scenario>:<instance>)",
             key="CONFIG",
         ) from None
 
@@ -47,14 +63,144 @@ def table_path(conf: HpConf) -> Path:
     )
 
 
-def load_benchmark(config: str, hp_dir: Path | None = None) -> LookupBenchmark:
-    """Load the benchmark named by the CONFIG argument."""
-    conf = load_hp_conf(resolve_hp_conf(config, hp_dir))
-    if "surrogate" not in conf.config:
+def _is_file_config(config: str, hp_dir: Path | None) -> bool:
+    """True when CONFIG names an hp_conf file (a path, or a name in ``-hc``), which wins over built-ins."""
+    try:
+        find_config(config, hp_dir if hp_dir is not None else BUNDLED_HP_CONF, "hp_conf")
+    except InputError:
+        return False
+    return True
+
+
+def load_benchmark(
+    config: str, hp_dir: Path | None = None, pool: PoolSettings | None = None, yahpo_data: Path | None = None
+) -> Benchmark:
+    """Load the benchmark named by the CONFIG argument (model-based ones sample ``pool``)."""
+    pool = pool if pool is not None else PoolSettings()
+    if config.startswith(yahpo.PREFIX):
+        return ModelBenchmark(config.replace(":", "-"), yahpo.load_model(config, yahpo_data), pool)
+    if config in analytic.FUNCTIONS and not _is_file_config(config, hp_dir):
+        return ModelBenchmark(config, analytic.load_model(config), pool)
+    path = resolve_hp_conf(config, hp_dir)
+    conf = load_hp_conf(path)
+    surrogate = conf.config.get("surrogate")
+    if surrogate is None:
         raise InputError(
-            "this hp_conf has no lookup table (config.surrogate); objectives without a table are not supported yet",
+            "this hp_conf has no config.surrogate (a table file, analytic:<function> or yahpo:<scenario>:<instance>);"
+            " objectives without a table are not supported yet",
             conf.source,
             "config.surrogate",
         )
-    path = table_path(conf)
-    return LookupBenchmark(conf.name, conf, read_table(path, conf), path)
+    if surrogate.startswith(analytic.PREFIX):
+        return ModelBenchmark(conf.name, analytic.AnalyticModel(conf, load_mapping(path)), pool)
+    if surrogate.startswith(yahpo.PREFIX):
+        model = yahpo.load_model(surrogate, yahpo_data)
+        return ModelBenchmark(
+            conf.name, yahpo.YahpoModel(model.scenario, model.instance, conf, load_mapping(path)), pool
+        )
+    table = table_path(conf)
+    return LookupBenchmark(conf.name, conf, read_table(table, conf), table)
+
+
+@dataclass(frozen=True)
+class BenchmarkInfo:
+    """One line of ``surrogates list``."""
+
+    name: str
+    source: str
+    hyperparameters: int
+    epochs: int
+    size: str
+    optimum: float | None
+    goal: float | None
+
+
+def list_benchmarks(hp_dir: Path | None = None, yahpo_data: Path | None = None) -> list[BenchmarkInfo]:
+    """Every benchmark available: hp_confs (bundled and in ``hp_dir``), analytic functions, YAHPO instances."""
+    infos = []
+    folders = [BUNDLED_HP_CONF] + ([hp_dir] if hp_dir is not None and hp_dir.resolve() != BUNDLED_HP_CONF else [])
+    for folder in folders:
+        for path in sorted(p for p in folder.iterdir() if p.suffix in CONFIG_SUFFIXES):
+            try:
+                infos.append(_file_info(path))
+            except InputError as exc:  # one broken user file does not hide the others
+                infos.append(BenchmarkInfo(path.stem, f"invalid: {exc.line()}", 0, 0, "-", None, None))
+    for name in sorted(analytic.FUNCTIONS):
+        bench = ModelBenchmark(name, analytic.load_model(name), PoolSettings())
+        conf = bench.hp_conf
+        seconds, spread = analytic.parse_cost(conf)
+        infos.append(
+            BenchmarkInfo(
+                name,
+                f"analytic, {seconds:g} s/evaluation" + (f" ±{spread:.0%}" if spread else ""),
+                len(conf.hyperparams),
+                1,
+                "function",
+                1.0,
+                bench.default_goal(),
+            )
+        )
+    folder = _optional_yahpo_dir(yahpo_data)
+    if folder is not None:
+        for scenario_name in yahpo.scenario_names(folder):
+            scenario = yahpo.load_scenario(folder, scenario_name)
+            count = len(
+                [p for p in scenario.parameters if p["name"] not in (scenario.spec.instance, scenario.spec.fidelity)]
+            )
+            for instance in scenario.instances:
+                infos.append(
+                    BenchmarkInfo(
+                        yahpo.benchmark_name(scenario_name, instance),
+                        f"YAHPO {scenario_name} ONNX",
+                        count,
+                        scenario.epochs,
+                        "model",
+                        None,
+                        None,
+                    )
+                )
+    return infos
+
+
+def _optional_yahpo_dir(option: Path | None) -> Path | None:
+    try:
+        return yahpo.data_dir(option)
+    except InputError:
+        if option is not None:
+            raise
+        return None
+
+
+def _file_info(path: Path) -> BenchmarkInfo:
+    conf = load_hp_conf(path)
+    surrogate = conf.config.get("surrogate", "")
+    if not surrogate or surrogate.startswith((analytic.PREFIX, yahpo.PREFIX)):
+        source = surrogate or "objective (no table)"
+        return BenchmarkInfo(conf.name, source, len(conf.hyperparams), conf.max_epoch or 1, "-", None, None)
+    table = table_path(conf)
+    meta_path = table.parent / (table.name.split(".")[0] + ".meta.json")
+    if meta_path.is_file():
+        meta = json.loads(meta_path.read_text())
+        rows, optimum, goal = meta["rows"], meta["optimum_accuracy"], meta["tenth_best_accuracy"]
+    else:
+        bench = LookupBenchmark(conf.name, conf, read_table(table, conf), table)
+        best = bench.best_accuracies()
+        rows, optimum, goal = len(bench.table.configs), float(best[0]), bench.default_goal()
+    goal = float(conf.config["goal"]) if "goal" in conf.config else goal
+    return BenchmarkInfo(conf.name, _short(table), len(conf.hyperparams), conf.max_epoch, f"{rows} rows", optimum, goal)
+
+
+def _short(path: Path) -> str:
+    try:
+        return str(path.relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+def hp_conf_text(config: str, hp_dir: Path | None = None, yahpo_data: Path | None = None) -> str:
+    """The hp_conf of a benchmark as text: the file as written, or the generated one as JSON."""
+    if config.startswith(yahpo.PREFIX):
+        return json.dumps(yahpo.load_model(config, yahpo_data).document, indent=2) + "\n"
+    if config in analytic.FUNCTIONS and not _is_file_config(config, hp_dir):
+        return json.dumps(analytic.load_model(config).document, indent=2) + "\n"
+    return resolve_hp_conf(config, hp_dir).read_text()

@@ -76,7 +76,7 @@ def test_bad_positionals(cli, small_bench, tmp_path):
     result = cli("no-such-benchmark", "1")
     assert result.code == 2
     assert result.err.startswith("error: CONFIG: no benchmark or hp_conf named 'no-such-benchmark' (looked for a file,")
-    assert "among the bundled: digits-mlp" in result.err
+    assert "among the known: breast-cancer-gbm, digits-mlp, branin" in result.err
 
 
 def test_missing_folders_and_run_conf(cli, small_bench, tmp_path):
@@ -103,8 +103,8 @@ def test_hp_conf_without_table_is_refused_clearly(cli, tmp_path):
     result = cli(str(conf), "1")
     assert result.code == 2
     assert result.err.strip() == (
-        f"error: {conf}: config.surrogate: this hp_conf has no lookup table (config.surrogate); "
-        "objectives without a table are not supported yet"
+        f"error: {conf}: config.surrogate: this hp_conf has no config.surrogate (a table file, "
+        "analytic:<function> or yahpo:<scenario>:<instance>); objectives without a table are not supported yet"
     )
 
 

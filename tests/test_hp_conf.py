@@ -133,7 +133,7 @@ CASES = [
     (
         lambda d: d["config"].update(epochs=3),
         "FILE: config.epochs: unknown key (expected one of: max_epoch, surrogate, "
-        "num_samples, ffr, metric, epoch_column_prefix, time_column, time_scale, goal, description)",
+        "num_samples, ffr, metric, epoch_column_prefix, time_column, time_scale, goal, description, cost)",
     ),
     (lambda d: d.update(hyperparams={}), "FILE: hyperparams: expected a non-empty mapping of hyperparameters, got {}"),
 ]

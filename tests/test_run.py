@@ -89,7 +89,7 @@ def test_goal_not_reached_exits_3_at_the_cap(cli, small_bench, tmp_path):
     )
     assert result.code == 3
     assert "goal not reached in repetition(s) 0" in result.err
-    assert "is above the table's best accuracy" in result.err
+    assert "is above the best accuracy of the pool" in result.err
     assert len(trace(tmp_path, "small/G0.001/RANDOM-RANDOM(1).json")["0"]["model_idx"]) == 25
 
 
@@ -98,7 +98,7 @@ def test_default_goal_is_the_tenth_best(cli, small_bench, tmp_path):
     assert result.code == 0
     table = make_table()
     tenth = float(np.sort(table[[f"acc_{e}" for e in range(1, 6)]].max(axis=1).to_numpy())[::-1][9])
-    assert f"note: goal: error {1 - tenth:.6g} (the table's 10th-best accuracy {tenth:.6g})" in result.err
+    assert f"note: goal: error {1 - tenth:.6g} (the 10th-best accuracy of the pool {tenth:.6g})" in result.err
     assert "stopped: goal" in result.out
     errors = trace(tmp_path, f"small/G{1 - tenth:g}/RANDOM-RANDOM(1).json")["0"]["error"]
     assert errors[-1] <= 1 - tenth + 1e-12 and min(errors[:-1]) > 1 - tenth

@@ -1,0 +1,90 @@
+"""Turn a model-based benchmark (YAHPO, analytic) into a lookup table of our format.
+
+Writes ``FILE`` (.csv, .csv.gz or .parquet) with the sampled pool's configurations, per-epoch
+accuracies and training seconds, an hp_conf ``<stem>.json`` next to it whose ``config.surrogate``
+names the table (so ``hpo_runner.py <stem>.json ...`` replays it like a bundled benchmark), and a
+metadata record ``<stem>.meta.json`` (source, pool, optimum, 10th-best accuracy).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from inputs.errors import InputError
+from runtime.version import package_version
+from surrogates.base import tenth_best
+from surrogates.lookup import SUFFIXES
+from surrogates.model_based import ModelBenchmark
+
+
+def table_stem(path: Path) -> str:
+    """The file name without its table suffix (``lcbench.csv.gz`` -> ``lcbench``)."""
+    name = path.name
+    for suffix in sorted(SUFFIXES, key=len, reverse=True):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
+
+
+def materialize(benchmark: ModelBenchmark, out: Path) -> dict[str, Path]:
+    """Evaluate every pool candidate and write table, hp_conf and metadata; return their paths."""
+    if not out.name.lower().endswith(SUFFIXES):
+        raise InputError(f"expected a .csv, .csv.gz or .parquet file name, got {out.name!r}", key="-o/--out")
+    if out.name.lower().endswith(".parquet"):
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise InputError("writing Parquet needs pyarrow (pip install pyarrow)", key="-o/--out") from None
+    table = benchmark.as_table()
+    epochs = table.epochs
+    frame = table.configs.copy()
+    for e in range(epochs):
+        frame[f"acc_{e + 1}"] = table.accuracy[:, e]
+    frame["train_time"] = table.train_time
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _write(frame, out)
+    stem = out.parent / table_stem(out)
+    conf = benchmark.hp_conf
+    document = dict(benchmark.model.document)
+    document["config"] = {
+        "max_epoch": epochs,
+        "surrogate": out.name,
+        "metric": "accuracy",
+        "epoch_column_prefix": "acc_",
+        "time_column": "train_time",
+        "description": f"materialised from {conf.config['surrogate']}",
+    }
+    if "time_scale" in conf.config:
+        document["config"]["time_scale"] = conf.config["time_scale"]
+    hp_conf_path = stem.with_suffix(".json")
+    hp_conf_path.write_text(json.dumps(document, indent=2) + "\n")
+    best = benchmark.best_accuracies()
+    meta = {
+        "name": stem.name,
+        "source": conf.config["surrogate"],
+        **benchmark.model.describe(),
+        "pool": benchmark.pool_settings.__dict__,
+        "rows": len(frame),
+        "epochs": epochs,
+        "optimum_accuracy": float(best[0]),
+        "tenth_best_accuracy": tenth_best(best),
+        "hpo_mab_version": package_version(),
+    }
+    meta_path = stem.with_suffix(".meta.json")
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    return {"table": out, "hp_conf": hp_conf_path, "meta": meta_path}
+
+
+def _write(frame, out: Path) -> None:
+    name = out.name.lower()
+    if name.endswith(".parquet"):
+        frame.to_parquet(out, index=False)
+        return
+    text = frame.to_csv(index=False, lineterminator="\n").encode()
+    if name.endswith(".gz"):
+        with open(out, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
+            gz.write(text)
+    else:
+        out.write_bytes(text)
