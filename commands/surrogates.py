@@ -43,12 +43,12 @@ def surrogates() -> None:
 @DEBUG
 def list_command(hp_conf_dir: Path | None, yahpo_data: Path | None, debug: bool) -> None:
     """Every available benchmark: name, source, hyperparameters, epochs, size, optimum and goal."""
-    rows = [
-        (i.name, i.source, i.hyperparameters, i.epochs, i.size, i.optimum, i.goal)
-        for i in list_benchmarks(hp_conf_dir, yahpo_data)
-    ]
+    infos, problems = list_benchmarks(hp_conf_dir, yahpo_data)
+    rows = [(i.name, i.source, i.hyperparameters, i.epochs, i.size, i.optimum, i.goal) for i in infos]
     click.echo(aligned_table(("name", "source", "params", "epochs", "size", "optimum", "goal"), rows))
     click.echo("\noptimum and goal are accuracies; the goal is the 10th-best configuration (GOAL runs' default).")
+    for problem in problems:
+        click.echo(f"skipped {problem}", err=True)
 
 
 @surrogates.command("show")

@@ -115,16 +115,19 @@ class BenchmarkInfo:
     goal: float | None
 
 
-def list_benchmarks(hp_dir: Path | None = None, yahpo_data: Path | None = None) -> list[BenchmarkInfo]:
-    """Every benchmark available: hp_confs (bundled and in ``hp_dir``), analytic functions, YAHPO instances."""
-    infos = []
+def list_benchmarks(
+    hp_dir: Path | None = None, yahpo_data: Path | None = None
+) -> tuple[list[BenchmarkInfo], list[str]]:
+    """Every benchmark available (hp_confs bundled and in ``hp_dir``, analytic functions, YAHPO
+    instances), and one error line per hp_conf file that cannot be used."""
+    infos, problems = [], []
     folders = [BUNDLED_HP_CONF] + ([hp_dir] if hp_dir is not None and hp_dir.resolve() != BUNDLED_HP_CONF else [])
     for folder in folders:
         for path in sorted(p for p in folder.iterdir() if p.suffix in CONFIG_SUFFIXES):
             try:
                 infos.append(_file_info(path))
             except InputError as exc:  # one broken user file does not hide the others
-                infos.append(BenchmarkInfo(path.stem, f"invalid: {exc.line()}", 0, 0, "-", None, None))
+                problems.append(exc.line())
     for name in sorted(analytic.FUNCTIONS):
         bench = ModelBenchmark(name, analytic.load_model(name), PoolSettings())
         conf = bench.hp_conf
@@ -135,7 +138,7 @@ def list_benchmarks(hp_dir: Path | None = None, yahpo_data: Path | None = None) 
                 f"analytic, {seconds:g} s/evaluation" + (f" ±{spread:.0%}" if spread else ""),
                 len(conf.hyperparams),
                 1,
-                "function",
+                f"{PoolSettings().num_samples}-pt pool",
                 1.0,
                 bench.default_goal(),
             )
@@ -154,12 +157,12 @@ def list_benchmarks(hp_dir: Path | None = None, yahpo_data: Path | None = None) 
                         f"YAHPO {scenario_name} ONNX",
                         count,
                         scenario.epochs,
-                        "model",
+                        f"{PoolSettings().num_samples}-pt pool",
                         None,
                         None,
                     )
                 )
-    return infos
+    return infos, problems
 
 
 def _optional_yahpo_dir(option: Path | None) -> Path | None:

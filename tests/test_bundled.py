@@ -1,28 +1,17 @@
-"""The bundled digits-mlp benchmark: its table, its metadata, its generator and its replays."""
+"""The bundled tables (digits-mlp, breast-cancer-gbm): tables, metadata, generators and replays."""
 
 import json
 
 import numpy as np
 import pytest
 
-from surrogates.generators.digits_mlp import HP_CONF, sample_configs, train_row
+from inputs.hp_conf import load_hp_conf
+from surrogates.generators import breast_cancer_gbm, digits_mlp
 from surrogates.registry import BUNDLED_DATA, bundled_names, load_benchmark
 
-TABLE = BUNDLED_DATA / "digits-mlp.csv.gz"
-META = json.loads((BUNDLED_DATA / "digits-mlp.meta.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def bench():
-    return load_benchmark("digits-mlp")
-
-
-def test_table_size_shape_and_metadata(bench):
-    assert TABLE.stat().st_size < 10 * 2**20
-    assert "digits-mlp" in bundled_names()
-    assert len(bench.table.configs) == META["rows"] >= 3000
-    assert bench.table.epochs == META["epochs"] == 30
-    assert bench.space.names == [
+GENERATORS = {"digits-mlp": digits_mlp, "breast-cancer-gbm": breast_cancer_gbm}
+PARAMS = {
+    "digits-mlp": [
         "n_layers",
         "n_units",
         "learning_rate_init",
@@ -31,22 +20,42 @@ def test_table_size_shape_and_metadata(bench):
         "activation",
         "solver",
         "momentum",
-    ]
+    ],
+    "breast-cancer-gbm": ["learning_rate", "max_depth", "min_samples_leaf", "subsample", "max_features", "loss"],
+}
+EPOCHS = {"digits-mlp": 30, "breast-cancer-gbm": 40}
+
+
+@pytest.fixture(scope="module", params=sorted(GENERATORS))
+def bundled(request):
+    name = request.param
+    return name, load_benchmark(name), json.loads((BUNDLED_DATA / f"{name}.meta.json").read_text())
+
+
+def test_table_size_shape_and_metadata(bundled):
+    name, bench, meta = bundled
+    assert (BUNDLED_DATA / f"{name}.csv.gz").stat().st_size < 10 * 2**20
+    assert name in bundled_names()
+    assert len(bench.table.configs) == meta["rows"] >= 3000
+    assert bench.table.epochs == meta["epochs"] == EPOCHS[name]
+    assert bench.space.names == PARAMS[name]
     best = bench.best_accuracies()
-    assert best[0] == META["optimum_accuracy"] and best[9] == META["tenth_best_accuracy"]
-    assert bench.default_goal() == META["tenth_best_accuracy"]
+    assert best[0] == meta["optimum_accuracy"] and best[9] == meta["tenth_best_accuracy"]
+    assert bench.default_goal() == meta["tenth_best_accuracy"]
     assert np.all(bench.table.train_time > 0)
-    assert META["total_train_time_s"] == pytest.approx(bench.table.train_time.sum(), abs=0.1)
+    assert meta["total_train_time_s"] == pytest.approx(bench.table.train_time.sum(), abs=0.1)
+    assert meta["generator"] == f"python -m {GENERATORS[name].__name__}"
+    assert meta["hardware"] and meta["description"]
 
 
-def test_rows_are_the_generator_configurations_and_retrain_identically(bench):
-    from inputs.hp_conf import load_hp_conf
-
-    conf = load_hp_conf(HP_CONF)
-    configs = sample_configs(conf, 3)
+def test_rows_are_the_generator_configurations_and_retrain_identically(bundled):
+    name, bench, _ = bundled
+    generator = GENERATORS[name]
+    conf = load_hp_conf(generator.HP_CONF)
+    configs = generator.sample_configs(conf, 3)
     for row in range(3):
         assert bench.pool().config(bench.pool().position_of(row)) == pytest.approx(configs[row])
-        _, accuracies, _ = train_row((row, configs[row], conf.max_epoch))
+        _, accuracies, _ = generator.train_row((row, configs[row], conf.max_epoch))
         assert accuracies == pytest.approx(bench.table.accuracy[row].tolist(), abs=1e-6)
 
 
