@@ -132,6 +132,23 @@ def _upper(ctx: click.Context, param: click.Parameter, value: str | None) -> str
     help="Optimizer time charged to the simulated clock: measured, none, or SECONDS per trial.",
 )
 @click.option(
+    "--objective",
+    default=None,
+    help="A Python objective package.module:function, called as function(config, report) (hp_conf without table).",
+)
+@click.option(
+    "--command",
+    default=None,
+    help="A shell objective: 'python train.py --lr {lr}'; it prints its result as JSON, e.g. {\"accuracy\": 0.99}.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Parallel workers: simulated on surrogate benchmarks, a Dask LocalCluster for real objectives.",
+)
+@click.option("--trial-timeout", default=None, help="Real objectives: a trial running longer fails (e.g. 30m).")
+@click.option(
     "--yahpo-data",
     "yahpo_data",
     type=click.Path(path_type=Path),
@@ -161,6 +178,10 @@ def cli(
     max_trials: int | None,
     results_dir: Path,
     overhead: str,
+    objective: str | None,
+    command: str | None,
+    workers: int | None,
+    trial_timeout: str | None,
     yahpo_data: Path | None,
     debug: bool,
 ) -> None:
@@ -196,6 +217,10 @@ def cli(
         results_dir=results_dir,
         overhead=overhead,
         yahpo_data=yahpo_data,
+        objective=objective,
+        command=command,
+        workers=workers,
+        trial_timeout=trial_timeout,
     )
     report = run_request(request, echo=click.echo)
     if report.goal_missed:

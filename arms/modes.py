@@ -35,10 +35,11 @@ AVAILABLE: dict[str, tuple[str, ...]] = {
     "RANDOM": ("RANDOM",),
     "DIV": DIV_SPECS,
     **{m: ARM_ACQUISITIONS[m.split("-")[0]] for m in MODELS if m not in ("RANDOM", "SOBOL", "NONE")},
+    "BATCH": ("ASYNC", "SYNC"),
 }
 ALIASES = {"SOBOL": "RANDOM", "NONE": "RANDOM", "HYPEROPT": "TPE", "HO": "TPE", "ADA": "DIV"}
-LATER_MODES = ("BATCH",)
-LATER_SPECS = ("SYNC", "ASYNC")
+LATER_MODES: tuple[str, ...] = ()
+LATER_SPECS: tuple[str, ...] = ()
 DEFAULT_MODE = "DIV"  # S-Div: round robin over the run_conf's arms, as in the original
 
 
@@ -60,7 +61,7 @@ def resolve_mode(mode: str | None, spec: str | None, time_penalty: bool = False)
                 key="-s/--spec",
             )
         raise InputError(f"expected one of {', '.join(specs)} for mode {mode}, got {spec!r}", key="-s/--spec")
-    if time_penalty and (spec != "EI" or mode.startswith(("TPE", "RANDOM", "DIV"))):
+    if time_penalty and (spec != "EI" or mode.startswith(("TPE", "RANDOM", "DIV", "BATCH"))):
         raise InputError(f"applies to the EI of GP and RF arms, not to {mode}-{spec}", key="-tp/--time_penalty")
     return mode, spec
 
@@ -150,3 +151,15 @@ def build_strategy(
         return KnockOut(arms, cache, options)
     truth = oracle if spec.endswith(("-T", "-LET")) else None
     return Hedge(arms, cache, options, oracle=truth, log_scale=spec.endswith(("-LE", "-LET")), name=spec)
+
+
+def batch_members(run_conf: RunConf) -> list[tuple[str, str]]:
+    """(mode, spec) of each BATCH strategy: the run_conf's ``bandits`` (one per worker), else DIV-SEQ."""
+    bandits = run_conf.options.get("bandits") or [{"mode": DEFAULT_MODE, "spec": "SEQ"}]
+    members = []
+    for i, bandit in enumerate(bandits):
+        mode, spec = resolve_mode(bandit["mode"], bandit["spec"])
+        if mode == "BATCH":
+            raise InputError("a BATCH member cannot itself be BATCH", run_conf.source, f"bandits[{i}].mode")
+        members.append((mode, spec))
+    return members

@@ -8,17 +8,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from arms.modes import build_strategy, resolve_mode
+from arms.modes import batch_members, build_strategy, resolve_mode
 from inputs.cli_values import check_goal, parse_overhead, parse_worker_url
 from inputs.errors import InputError
 from inputs.files import find_config
+from inputs.hp_conf import load_hp_conf
 from inputs.run_conf import RunConf, load_run_conf
 from inputs.timestr import format_seconds, parse_seconds
+from objectives.python import PythonObjective, load_function
+from objectives.shell import ShellObjective, placeholders
+from objectives.task import ObjectiveTask
 from runtime.criteria import Overhead, StopCriterion
 from runtime.progress import BarReporter, LineReporter, Reporter
 from runtime.session import RunReport, RunSettings, execute
 from runtime.summary import summary_lines
-from surrogates.registry import REPO, load_benchmark
+from surrogates.registry import REPO, load_benchmark, resolve_hp_conf
 
 BUNDLED_RUN_CONF = REPO / "run_conf"
 LOGGER = logging.getLogger("hpo_mab")
@@ -49,6 +53,10 @@ class RunRequest:
     results_dir: Path = Path("results")
     overhead: str = "none"
     yahpo_data: Path | None = None
+    objective: str | None = None
+    command: str | None = None
+    workers: int | None = None
+    trial_timeout: str | None = None
 
 
 def load_request_run_conf(conf: str | None, directory: Path | None) -> RunConf:
@@ -57,6 +65,29 @@ def load_request_run_conf(conf: str | None, directory: Path | None) -> RunConf:
         return RunConf()
     path = find_config(conf, directory if directory is not None else BUNDLED_RUN_CONF, "run_conf")
     return load_run_conf(path)
+
+
+def load_objective_task(request: RunRequest, run_conf: RunConf, timeout: float | None) -> ObjectiveTask:
+    """The hp_conf's space with the ``--objective`` function or the ``--command`` to evaluate it."""
+    if request.objective and request.command:
+        raise InputError("give either --objective or --command, not both", key="--objective")
+    conf = load_hp_conf(resolve_hp_conf(request.config, request.hp_conf_dir))
+    metric = "error" if conf.config.get("metric") == "error" else "accuracy"
+    if request.objective:
+        load_function(request.objective)  # importable and callable before anything runs
+        objective = PythonObjective(request.objective, metric, timeout)
+        description = f"python:{request.objective}"
+    else:
+        fields = placeholders(request.command)
+        unknown = [f for f in fields if f not in conf.param_names]
+        if unknown:
+            raise InputError(
+                f"{{{unknown[0]}}} is not a hyperparameter of {conf.name} (it has {', '.join(conf.param_names)})",
+                key="--command",
+            )
+        objective = ShellObjective(request.command, metric, timeout)
+        description = f"shell:{request.command}"
+    return ObjectiveTask(conf, objective, description, run_conf.pool)
 
 
 def build_settings(request: RunRequest, warn: Callable[[str], None]) -> RunSettings:
@@ -71,9 +102,24 @@ def build_settings(request: RunRequest, warn: Callable[[str], None]) -> RunSetti
         if folder is not None and not folder.is_dir():
             raise InputError(f"not a folder: {folder}", key=flag)
     run_conf = load_request_run_conf(request.conf, request.run_conf_dir)
-    benchmark = load_benchmark(request.config, request.hp_conf_dir, run_conf.pool, request.yahpo_data)
-    if worker is not None:
-        warn(f"worker {worker} is not used: lookup-table replays run in this process")
+    timeout = parse_seconds(request.trial_timeout, "--trial-timeout") if request.trial_timeout else None
+    if request.objective or request.command:
+        benchmark = load_objective_task(request, run_conf, timeout)
+    else:
+        benchmark = load_benchmark(request.config, request.hp_conf_dir, run_conf.pool, request.yahpo_data)
+        if worker is not None:
+            warn(f"worker {worker} is not used: surrogate replays simulate their workers in this process")
+        if timeout is not None:
+            warn("--trial-timeout is ignored: surrogate replays do not run anything")
+    real = isinstance(benchmark, ObjectiveTask)
+    members = batch_members(run_conf) if mode == "BATCH" else [(mode, spec)]
+    workers = request.workers or (len(members) if mode == "BATCH" and len(members) > 1 else 1)
+    if mode == "BATCH" and request.workers is None and len(members) == 1:
+        workers = 2
+    if request.criterion == "GOAL" and real and request.goal is None:
+        raise InputError(
+            "a GOAL run on a real objective needs -eg (no table gives a default goal)", key="-eg/--exp_goal"
+        )
     if request.criterion == "GOAL":
         goal = request.goal
         if goal is None:
@@ -81,7 +127,7 @@ def build_settings(request: RunRequest, warn: Callable[[str], None]) -> RunSetti
             goal = tenth if request.goal_metric == "accuracy" else 1.0 - tenth
             warn(f"goal: {request.goal_metric} {goal:.6g} (the 10th-best accuracy of the pool {tenth:.6g})")
         check_goal(goal, request.goal_metric)
-        best = float(benchmark.best_accuracies()[0])
+        best = float(benchmark.best_accuracies()[0]) if not real else 1.0
         target_accuracy = goal if request.goal_metric == "accuracy" else 1.0 - goal
         if target_accuracy > best + 1e-12:
             warn(
@@ -93,7 +139,8 @@ def build_settings(request: RunRequest, warn: Callable[[str], None]) -> RunSetti
         if request.goal is not None:
             warn("-eg/--exp_goal is ignored under -e TIME")
         criterion = StopCriterion("TIME", budget=budget, max_trials=request.max_trials)
-    build_strategy(mode, spec, run_conf, benchmark.space, request.time_penalty)  # arms valid before anything runs
+    for member_mode, member_spec in members:  # arms valid before anything runs
+        build_strategy(member_mode, member_spec, run_conf, benchmark.space, request.time_penalty)
     return RunSettings(
         benchmark=benchmark,
         mode=mode,
@@ -107,6 +154,10 @@ def build_settings(request: RunRequest, warn: Callable[[str], None]) -> RunSetti
         rerun=request.rerun,
         keep_internals=request.pkl,
         time_penalty=request.time_penalty,
+        workers=workers,
+        sync=spec == "SYNC",
+        scheduler=worker if real else None,
+        members=tuple(members),
     )
 
 

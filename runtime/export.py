@@ -28,7 +28,7 @@ def trace_dict(
     """
     out: dict[str, dict[str, list]] = {}
     for rep in range(num_reps):
-        rows = [t for t in trials if t.rep == rep]
+        rows = [t for t in trials if t.rep == rep and t.status == "ok"]  # failed trials: CSV and store only
         exec_times = [t.exec_time for t in rows]
         opt_times = [t.opt_time for t in rows]
         out[str(rep)] = {
@@ -74,6 +74,8 @@ def write_trials_csv(path: Path, trials: list[Trial], param_names: list[str]) ->
         "best_epoch",
         "arm",
         "note",
+        "status",
+        "worker",
     ]
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", newline="") as handle:
@@ -96,6 +98,8 @@ def write_trials_csv(path: Path, trials: list[Trial], param_names: list[str]) ->
                     t.best_epoch,
                     t.arm,
                     t.note,
+                    t.status,
+                    t.worker,
                 ]
             )
     tmp.replace(path)

@@ -11,12 +11,14 @@ from pathlib import Path
 from arms.modes import build_strategy
 from inputs.run_conf import RunConf
 from inputs.timestr import budget_dirname
+from objectives.task import ObjectiveTask
 from runtime.criteria import GOAL, Overhead, StopCriterion
 from runtime.export import trace_name, write_internals, write_json_trace, write_trials_csv
 from runtime.loop import RepetitionOutcome, run_repetition
 from runtime.progress import Reporter
 from runtime.store import ResultStore, RunRecord, Trial
 from runtime.version import package_version
+from runtime.workers import ParallelRunner
 from surrogates.base import Benchmark
 
 STORE_NAME = "hpo.sqlite"
@@ -38,6 +40,15 @@ class RunSettings:
     rerun: bool = False
     keep_internals: bool = False
     time_penalty: bool = False
+    workers: int = 1
+    sync: bool = False
+    scheduler: str | None = None  # a Dask scheduler address (real objectives)
+    members: tuple[tuple[str, str], ...] = ()  # BATCH: (mode, spec) of each worker's strategy
+
+    @property
+    def parallel(self) -> bool:
+        """True when trials go through the worker loop (BATCH, several workers, or a real objective)."""
+        return self.mode == "BATCH" or self.workers > 1 or isinstance(self.benchmark, ObjectiveTask)
 
     def identity(self) -> dict:
         """The settings that must match for ``-r`` to continue a stored run."""
@@ -57,6 +68,7 @@ class RunSettings:
             "max_trials": c.max_trials,
             "overhead": repr(self.overhead.seconds) if self.overhead.mode == "fixed" else self.overhead.mode,
             "time_penalty": self.time_penalty,
+            **({"workers": self.workers, "members": [list(m) for m in self.members]} if self.parallel else {}),
         }
 
 
@@ -100,7 +112,14 @@ def execute(settings: RunSettings, reporter: Reporter) -> RunReport:
         num_reps = max(run.num_reps, settings.num_reps)
         reporter.start(run, num_reps, settings.criterion)
         outcomes = []
+        runner = ParallelRunner(settings, store, run, reporter) if settings.parallel else None
         for rep in range(num_reps):
+            if runner is not None:
+                reporter.rep_start(rep)
+                outcome = runner.run(rep)
+                outcomes.append(outcome)
+                reporter.rep_end(outcome)
+                continue
             strategy = build_strategy(
                 settings.mode,
                 settings.spec,
@@ -124,6 +143,8 @@ def execute(settings: RunSettings, reporter: Reporter) -> RunReport:
             )
             outcomes.append(outcome)
             reporter.rep_end(outcome)
+        if runner is not None:
+            runner.close()
         reporter.close()
         trials = store.trials(run.id)
         folder = settings.results_dir / settings.benchmark.name / _criterion_dirname(settings.criterion)

@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS trials (
     arm TEXT NOT NULL,
     note TEXT NOT NULL DEFAULT '',
     selection TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL DEFAULT 'ok',
+    worker INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (run_id, rep, trial)
 );
 CREATE TABLE IF NOT EXISTS reps (
@@ -66,7 +68,12 @@ CREATE TABLE IF NOT EXISTS internals (
 """
 
 
-ADDED_COLUMNS = {"note": "TEXT NOT NULL DEFAULT ''", "selection": "TEXT NOT NULL DEFAULT '{}'"}
+ADDED_COLUMNS = {
+    "note": "TEXT NOT NULL DEFAULT ''",
+    "selection": "TEXT NOT NULL DEFAULT '{}'",
+    "status": "TEXT NOT NULL DEFAULT 'ok'",
+    "worker": "INTEGER NOT NULL DEFAULT 0",
+}
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,8 @@ class Trial:
     arm: str
     note: str = ""
     selection: dict = field(default_factory=dict)
+    status: str = "ok"  # or "failed" (kept out of the models and of the best)
+    worker: int = 0
 
 
 @dataclass(frozen=True)
@@ -187,9 +196,9 @@ class ResultStore:
         with self._transaction():
             self._db.execute(
                 "INSERT INTO trials (run_id, rep, trial, candidate, config, error, accuracy, exec_time, opt_time,"
-                " opt_wall_time, clock, epochs, best_epoch, arm, note, selection) VALUES (:run_id, :rep, :trial,"
-                " :candidate, :config, :error, :accuracy, :exec_time, :opt_time, :opt_wall_time, :clock, :epochs,"
-                " :best_epoch, :arm, :note, :selection)",
+                " opt_wall_time, clock, epochs, best_epoch, arm, note, selection, status, worker) VALUES (:run_id,"
+                " :rep, :trial, :candidate, :config, :error, :accuracy, :exec_time, :opt_time, :opt_wall_time,"
+                " :clock, :epochs, :best_epoch, :arm, :note, :selection, :status, :worker)",
                 {"run_id": run_id, **values},
             )
             self._db.execute(
@@ -202,6 +211,14 @@ class ResultStore:
                     "INSERT INTO internals (run_id, rep, trial, data) VALUES (?, ?, ?, ?)",
                     (run_id, trial.rep, trial.trial, json.dumps(internals)),
                 )
+
+    def save_state(self, run_id: int, rep: int, state: dict) -> None:
+        """Store the repetition state between trials (a submission changed it)."""
+        self._db.execute(
+            "INSERT INTO reps (run_id, rep, num_trials, state) VALUES (?, ?, 0, ?)"
+            " ON CONFLICT (run_id, rep) DO UPDATE SET state = excluded.state",
+            (run_id, rep, json.dumps(state)),
+        )
 
     def finish_rep(self, run_id: int, rep: int, reason: str, state: dict) -> None:
         """Mark a repetition finished with its stop reason."""
@@ -222,14 +239,14 @@ class ResultStore:
         """Stored trials of a run (one repetition, or all), in order."""
         query = (
             "SELECT rep, trial, candidate, config, error, accuracy, exec_time, opt_time, opt_wall_time, clock, epochs,"
-            " best_epoch, arm, note, selection FROM trials WHERE run_id = ?"
+            " best_epoch, arm, note, selection, status, worker FROM trials WHERE run_id = ?"
         )
         args: tuple[Any, ...] = (run_id,)
         if rep is not None:
             query += " AND rep = ?"
             args += (rep,)
         rows = self._db.execute(query + " ORDER BY rep, trial", args).fetchall()
-        return [Trial(r[0], r[1], r[2], json.loads(r[3]), *r[4:-1], json.loads(r[-1])) for r in rows]
+        return [Trial(r[0], r[1], r[2], json.loads(r[3]), *r[4:14], json.loads(r[14]), r[15], r[16]) for r in rows]
 
     def internals(self, run_id: int) -> dict[int, list[dict]]:
         """Stored optimizer internals (``-p``), per repetition in trial order."""

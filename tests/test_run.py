@@ -142,7 +142,8 @@ def test_store_holds_every_trial_with_its_configuration(cli, small_bench, tmp_pa
     assert dict(db.execute("SELECT rep, stop_reason FROM reps")) == {0: "budget", 1: "budget"}
     csv_lines = (tmp_path / "results" / TRACE.replace(".json", ".csv")).read_text().splitlines()
     assert csv_lines[0] == (
-        "rep,trial,candidate,x,lr,units,act,error,accuracy,exec_time,opt_time,opt_wall_time,clock,epochs,best_epoch,arm,note"
+        "rep,trial,candidate,x,lr,units,act,error,accuracy,exec_time,opt_time,opt_wall_time,clock,epochs,"
+        "best_epoch,arm,note,status,worker"
     )
     assert len(csv_lines) == 1 + 19 and csv_lines[1].startswith("0,0,243,")
 
@@ -222,4 +223,4 @@ def test_a_store_of_the_first_schema_is_migrated(cli, small_bench, tmp_path):
     db.close()
     assert cli(str(small_bench), "1", "-m", "RANDOM", "-et", "30m", "--seed", "3").code == 0
     columns = [row[1] for row in sqlite3.connect(results / "hpo.sqlite").execute("PRAGMA table_info(trials)")]
-    assert columns[-2:] == ["note", "selection"]
+    assert columns[-4:] == ["note", "selection", "status", "worker"]

@@ -1,0 +1,102 @@
+"""The worker side of a run: strategies per worker, the backend, and the Dask cluster or client.
+
+Surrogate benchmarks simulate their W workers on the clock. Real objectives run in this process
+(one worker), on a Dask LocalCluster of ``--workers N`` processes, or on the workers of a running
+scheduler (``-w tcp://HOST:PORT``), asking each trial for the run_conf's ``resources``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from arms.modes import build_strategy
+from objectives.task import ObjectiveTask
+from runtime.backends import DaskBackend, InProcessBackend, SimulatedBackend, WallClock
+from runtime.loop import RepetitionOutcome
+from runtime.parallel import ParallelPlan, run_parallel_repetition
+
+if TYPE_CHECKING:
+    from runtime.progress import Reporter
+    from runtime.session import RunSettings
+    from runtime.store import ResultStore, RunRecord
+
+
+class ParallelRunner:
+    """Runs the repetitions of a run through the worker loop, sharing one Dask client."""
+
+    def __init__(self, settings: RunSettings, store: ResultStore, run: RunRecord, reporter: Reporter) -> None:
+        self.settings, self.store, self.run_record, self.reporter = settings, store, run, reporter
+        options = settings.run_conf.options
+        self.max_retries = int(options.get("max_retries", 2))
+        self.max_failures = options.get("max_failures")
+        self.resources = dict(options.get("resources", {})) or None
+        self.real = isinstance(settings.benchmark, ObjectiveTask)
+        self._cluster: Any = None
+        self._client: Any = None
+
+    def _dask_client(self) -> Any:
+        if self._client is None:
+            from distributed import Client, LocalCluster
+
+            if self.settings.scheduler is not None:
+                self._client = Client(self.settings.scheduler, timeout="30s")
+            else:
+                self._cluster = LocalCluster(
+                    n_workers=self.settings.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    resources=self.resources,
+                )
+                self._client = Client(self._cluster)
+        return self._client
+
+    def _strategies(self) -> list:
+        s = self.settings
+        members = s.members if s.mode == "BATCH" else ((s.mode, s.spec),)
+        oracle = None if self.real else (lambda candidate: s.benchmark.evaluate(candidate).error)
+        return [
+            build_strategy(mode, spec, s.run_conf, s.benchmark.space, s.time_penalty, oracle=oracle)
+            for mode, spec in members
+        ]
+
+    def run(self, rep: int) -> RepetitionOutcome:
+        """Run (or resume) one repetition."""
+        s = self.settings
+        trials = self.store.trials(self.run_record.id, rep)
+        clock_now = None
+        if self.real:
+            clock = WallClock(trials[-1].clock if trials else 0.0)
+            clock_now = clock.now
+            if s.workers > 1 or s.scheduler is not None:
+                backend = DaskBackend(
+                    self._dask_client(), s.benchmark.objective, clock, self.resources, self.max_retries
+                )
+            else:
+                backend = InProcessBackend(s.benchmark.objective, clock)
+        else:
+            backend = SimulatedBackend(s.benchmark)
+        try:
+            return run_parallel_repetition(
+                pool=s.benchmark.pool(),
+                strategies=self._strategies(),
+                backend=backend,
+                plan=ParallelPlan(s.workers, s.sync, self.max_failures),
+                criterion=s.criterion,
+                overhead=s.overhead,
+                store=self.store,
+                run_id=self.run_record.id,
+                rep=rep,
+                seed=self.run_record.seed,
+                clock_now=clock_now,
+                on_trial=self.reporter.trial,
+            )
+        finally:
+            backend.close()
+
+    def close(self) -> None:
+        """Close the Dask client and the LocalCluster this runner started."""
+        if self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()

@@ -1,0 +1,132 @@
+"""Real objectives: shell commands and Python functions, every failure kind with its reason."""
+
+import json
+import sqlite3
+import sys
+
+import pytest
+
+from objectives.python import PythonObjective
+from objectives.shell import ShellObjective
+
+PY = sys.executable
+QUADRATIC = "examples/quadratic.json"
+
+
+def shell(script: str, timeout=None) -> ShellObjective:
+    return ShellObjective(f"{PY} -c {json.dumps(script)} {{x}}", timeout=timeout)
+
+
+def test_result_is_the_last_json_object_and_epoch_lines_are_reports():
+    script = (
+        "import json,sys; print('training...');"
+        "[print(json.dumps({'epoch': e, 'accuracy': a})) for e, a in [(1, .5), (2, .9), (3, .8)]];"
+        "print(json.dumps({'accuracy': .9, 'exec_time': 12.5}))"
+    )
+    outcome = shell(script)({"x": 0.25})
+    assert outcome.ok and outcome.accuracy == 0.9 and outcome.error == pytest.approx(0.1)
+    assert outcome.curve == (0.5, 0.9, 0.8) and outcome.best_epoch == 2 and outcome.exec_time == 12.5
+
+
+def test_values_are_substituted_shell_quoted_and_the_config_file_is_given():
+    objective = ShellObjective(
+        f"{PY} -c \"import json,os,sys; c=json.load(open(os.environ['HPO_CONFIG_FILE']));"
+        f" print(json.dumps({{'accuracy': 0.5 if sys.argv[1] == c['name'] else 0.0}}))\" {{name}}"
+    )
+    assert objective.command({"name": "a b; rm -rf /"}).endswith("'a b; rm -rf /'")
+    assert objective({"name": "a b; rm -rf /"}).accuracy == 0.5
+
+
+@pytest.mark.parametrize(
+    ("script", "reason"),
+    [
+        ("import sys; sys.stderr.write('boom\\n'); sys.exit(3)", "exit code 3"),
+        ("print('no json here')", "no JSON result on stdout"),
+        ("print('{\"accuracy\": NaN}')", "accuracy is nan"),
+        ('print(\'{"accuracy": "high"}\')', "accuracy is not a number: 'high'"),
+        ("print('{\"loss\": 0.2}')", "result has neither error nor accuracy: {'loss': 0.2}"),
+        ('print(\'{"epoch": 1, "accuracy": "x"}\'); print(\'{"accuracy": 0.5}\')', "bad per-epoch report"),
+    ],
+)
+def test_each_failure_kind_is_a_failed_trial_with_its_reason(script, reason):
+    outcome = shell(script)({"x": 1})
+    assert not outcome.ok and outcome.reason.startswith(reason)
+    if "boom" in script:
+        assert outcome.stderr_tail == "boom\n"
+
+
+def test_a_command_over_its_timeout_is_killed():
+    outcome = shell("import time; time.sleep(30)", timeout=0.5)({"x": 1})
+    assert not outcome.ok and outcome.reason == "timed out after 0.5 s" and outcome.exec_time < 10
+
+
+def test_python_objectives_numbers_dicts_exceptions_and_timeouts():
+    ok = PythonObjective("examples.objectives:quadratic")({"x": 0.3, "lr": 0.01})
+    assert ok.ok and ok.accuracy == pytest.approx(0.98 * 0.875) and ok.epochs == 3 and ok.best_epoch == 3
+    assert len(ok.curve) == 3
+    error_metric = PythonObjective("tests.test_objectives:as_number", metric="error")({"x": 0.25})
+    assert error_metric.ok and error_metric.error == 0.25 and error_metric.accuracy == 0.75
+    raised = PythonObjective("tests.test_objectives:raises")({"x": 1})
+    assert not raised.ok and raised.reason == "exception ZeroDivisionError: division by zero"
+    assert "ZeroDivisionError" in raised.stderr_tail
+    slow = PythonObjective("tests.test_objectives:sleeps", timeout=0.5)({"x": 1})
+    assert not slow.ok and slow.reason == "timed out after 0.5 s"
+    quick = PythonObjective("tests.test_objectives:as_number", timeout=30)({"x": 0.5})
+    assert quick.ok and quick.accuracy == 0.5
+
+
+def as_number(config, report):
+    return config["x"]
+
+
+def raises(config, report):
+    return 1 / 0
+
+
+def sleeps(config, report):
+    import time
+
+    time.sleep(30)
+
+
+def test_failed_trials_are_stored_reported_and_kept_out_of_the_models(cli, tmp_path):
+    command = f"{PY} -c \"import json,sys; x=float(sys.argv[1]); assert x < 0.5, 'too big'; print(json.dumps({{'accuracy': x}}))\" {{x}}"  # noqa: E501
+    result = cli(QUADRATIC, "1", "-m", "GP", "--command", command, "--max-trials", "12", "--seed", "3", "-et", "1d")
+    assert result.code == 0, result.err
+    db = sqlite3.connect(tmp_path / "results" / "hpo.sqlite")
+    rows = db.execute("SELECT trial, status, note, accuracy, config FROM trials ORDER BY trial").fetchall()
+    assert [r[0] for r in rows] == list(range(12))
+    failed = [r for r in rows if r[1] == "failed"]
+    assert failed and all(json.loads(r[4])["x"] >= 0.5 for r in failed)
+    assert all(r[2].startswith("failed: exit code 1; stderr: ") and "too big" in r[2] for r in failed)
+    assert all(json.loads(r[4])["x"] < 0.5 and r[3] == json.loads(r[4])["x"] for r in rows if r[1] == "ok")
+    trace = json.loads(next((tmp_path / "results" / "quadratic").glob("*/GP-EI(1).json")).read_text())["0"]
+    assert len(trace["error"]) == sum(r[1] == "ok" for r in rows)  # failed trials: store and CSV only
+    assert "best: error" in result.out
+
+
+def test_max_failures_ends_the_run_with_a_clear_reason(cli, tmp_path):
+    conf = tmp_path / "fail.yaml"
+    conf.write_text("max_failures: 3\n")
+    result = cli(QUADRATIC, "1", "-m", "RANDOM", "--command", "exit 7", "-c", str(conf), "--seed", "1")
+    db = sqlite3.connect(tmp_path / "results" / "hpo.sqlite")
+    assert db.execute("SELECT COUNT(*), MIN(status) FROM trials").fetchone() == (3, "failed")
+    assert db.execute("SELECT stop_reason FROM reps").fetchone()[0] == "max_failures"
+    assert "max_failures" in result.out + result.err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--objective", "nosuchmodule:f"], "error: --objective: cannot import 'nosuchmodule'"),
+        (["--objective", "examples.objectives:nothing"], "error: --objective: 'examples.objectives' has no function"),
+        (["--objective", "justaname"], "error: --objective: expected package.module:function, got 'justaname'"),
+        (["--command", "train --depth {depth}"], "error: --command: {depth} is not a hyperparameter of quadratic"),
+        (["--command", "x", "--objective", "a:b"], "error: --objective: give either --objective or --command"),
+        (["--command", "x", "-e", "GOAL"], "error: -eg/--exp_goal: a GOAL run on a real objective needs -eg"),
+        (["--command", "x", "--trial-timeout", "soon"], "error: --trial-timeout:"),
+    ],
+)
+def test_bad_objective_options_are_one_line(cli, args, message):
+    result = cli(QUADRATIC, "1", *args)
+    assert result.code == 2 and result.err.startswith(message), result.err
