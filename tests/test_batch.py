@@ -1,5 +1,6 @@
 """BATCH SYNC / ASYNC on the simulated clock: fixed-seed traces, batch structure, resume in flight."""
 
+import itertools
 import json
 import sqlite3
 
@@ -33,12 +34,12 @@ def test_fixed_seed_traces(cli, small_bench, tmp_path, spec):
     assert all(r[3] == pytest.approx(s + r[4]) for r, s in zip(rows, started, strict=True))
     for worker in range(3):  # a worker runs one trial at a time
         mine = sorted((s, r[3]) for r, s in zip(rows, started, strict=True) if r[2] == worker)
-        assert all(nxt[0] >= prev[1] - 1e-9 for prev, nxt in zip(mine, mine[1:], strict=False))
+        assert all(nxt[0] >= prev[1] - 1e-9 for prev, nxt in itertools.pairwise(mine))
     if spec == "SYNC":  # batches of 3 start together, after the whole previous batch finished
         batches = sorted(set(started))
         assert all(started.count(b) == 3 for b in batches[:-1])
         finish_of = {b: max(r[3] for r, s in zip(rows, started, strict=True) if s == b) for b in batches}
-        assert all(later == pytest.approx(finish_of[b]) for b, later in zip(batches, batches[1:], strict=False))
+        assert all(later == pytest.approx(finish_of[b]) for b, later in itertools.pairwise(batches))
     again = tmp_path / "again"
     assert cli(str(small_bench), *ARGS, "-s", spec, "--results", str(again)).code == 0
     assert [r[:5] for r in stored(again)] == [r[:5] for r in rows]

@@ -11,7 +11,7 @@ from hpo_runner import split_short_equals
 
 REPO = Path(__file__).resolve().parents[1]
 DIV_SPECS = "SEQ, RANDOM, HEDGE, BO-HEDGE, BO-HEDGE-T, BO-HEDGE-LE, BO-HEDGE-LET, EG, EG-LE, GT, GT-LE, SKO"
-MODES = "RANDOM, DIV, GP, GP-NM, GP-LE, GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, TPE-HLE"
+MODES = "RANDOM, DIV, GP, GP-NM, GP-LE, GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, TPE-HLE, BATCH"
 
 
 @pytest.mark.parametrize(
@@ -22,12 +22,12 @@ MODES = "RANDOM, DIV, GP, GP-NM, GP-LE, GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, 
             "error: -et/--exp_time: expected seconds or a number with s, m, h, d or w "
             "(e.g. 45s, 30m, 12h, 1.5h, 1d), got '12x'",
         ),
-        (["-m", "BATCH"], f"error: -m/--mode: mode BATCH is not available in this version (available: {MODES})"),
+        (["-m", "BATCH", "-s", "SEQ"], "error: -s/--spec: expected one of ASYNC, SYNC for mode BATCH, got 'SEQ'"),
         (["-m", "XGB"], f"error: -m/--mode: expected one of {MODES}, got 'XGB'"),
         (["-s", "EI"], "error: -s/--spec: expected one of RANDOM for mode RANDOM, got 'EI'"),
         (
             ["-m", "DIV", "-s", "SYNC"],
-            f"error: -s/--spec: spec SYNC is not available in this version for mode DIV (available: {DIV_SPECS})",
+            f"error: -s/--spec: expected one of {DIV_SPECS} for mode DIV, got 'SYNC'",
         ),
         (["-m", "TPE", "-s", "UCB"], "error: -s/--spec: expected one of EI, RANDOM for mode TPE, got 'UCB'"),
         (["-m", "GP", "-s", "SEQ"], "error: -s/--spec: expected one of EI, PI, UCB for mode GP, got 'SEQ'"),
@@ -121,7 +121,7 @@ def test_debug_shows_the_traceback(small_bench, tmp_path):
 def test_worker_url_is_validated_and_noted(cli, small_bench):
     result = cli(str(small_bench), "1", "-m", "RANDOM", "-et", "30m", "-w", "tcp://127.0.0.1:8786", "--seed", "1")
     assert result.code == 0
-    assert "note: worker tcp://127.0.0.1:8786 is not used: lookup-table replays run in this process" in result.err
+    assert "is not used: surrogate replays simulate their workers in this process" in result.err
 
 
 def test_goal_ignored_under_time_is_noted(cli, small_bench):

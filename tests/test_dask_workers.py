@@ -80,15 +80,15 @@ def test_a_worker_killed_mid_trial_loses_no_trial(cluster, tmp_path):
     command = f"touch {marker}.$PPID; sleep 2; {sys.executable} {REPO / 'examples' / 'train.py'} --x {{x}} --lr {{lr}}"
     run = subprocess.Popen(
         [sys.executable, str(REPO / "hpo_runner.py"), str(REPO / "examples" / "quadratic.json"), "1", "-m", "RANDOM",
-         "-w", address, "--workers", "2", "--command", command, "--max-trials", "6", "--seed", "4", "-et", "1d", "--results",
-         str(tmp_path / "r")],
+         "-w", address, "--workers", "2", "--command", command, "--max-trials", "6", "--seed", "4", "-et", "1d",
+         "--results", str(tmp_path / "r")],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.time() + 120
     while len(list(tmp_path.glob("started.*"))) < 2 and time.time() < deadline:
         time.sleep(0.1)  # both workers are in the middle of a trial
     os.killpg(workers["w1"].pid, signal.SIGKILL)  # w1 dies mid-trial; its trial is retried on w2
-    out, err = run.communicate(timeout=300)
+    _, err = run.communicate(timeout=300)
     assert run.returncode == 0, err
     stored = rows(tmp_path / "r")
     assert [r[0] for r in stored] == list(range(6))
