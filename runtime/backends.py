@@ -28,11 +28,14 @@ class Ticket:
     started: float
     config: dict
     decision: dict = field(default_factory=dict)  # arm index, label, note, record (JSON-safe)
+    opt_time: float = 0.0  # proposal time charged to the simulated clock
+    opt_wall_time: float = 0.0  # proposal time measured
     attempts: int = 0
 
     def as_state(self) -> dict:
         """JSON-safe form stored with the repetition state (resume re-submits it)."""
-        return {k: getattr(self, k) for k in ("candidate", "position", "worker", "started", "config", "decision")}
+        kept = ("candidate", "position", "worker", "started", "config", "decision", "opt_time", "opt_wall_time")
+        return {k: getattr(self, k) for k in kept}
 
 
 class SimulatedBackend:

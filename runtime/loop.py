@@ -12,6 +12,7 @@ from arms.strategy import Strategy
 from optimizers.base import History
 from runtime.criteria import Overhead, StopCriterion
 from runtime.store import ResultStore, Trial
+from searchspace.space import CandidatePool
 from surrogates.base import Benchmark
 
 
@@ -29,6 +30,38 @@ def repetition_rng(seed: int, rep: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, rep])))
 
 
+@dataclass
+class RestoredRepetition:
+    """A repetition as stored: its trials replayed into pool and history, its random state and reason."""
+
+    history: History
+    rng: np.random.Generator
+    trials: list[Trial]
+    state: dict | None
+    reason: str | None
+
+    @property
+    def best_error(self) -> float:
+        """Best error of the successful trials (inf if none)."""
+        return min((t.error for t in self.trials if t.status == "ok"), default=float("inf"))
+
+
+def restore_repetition(pool: CandidatePool, store: ResultStore, run_id: int, rep: int, seed: int) -> RestoredRepetition:
+    """Take the stored trials out of ``pool``, put the successful ones in a history, restore the random state."""
+    history = History()
+    rng = repetition_rng(seed, rep)
+    trials = store.trials(run_id, rep)
+    state, reason = store.rep_state(run_id, rep)
+    for trial in trials:
+        position = pool.position_of(trial.candidate)
+        pool.take(trial.candidate)
+        if trial.status == "ok":  # failed trials stay out of the models
+            history.add(position, trial.error, trial.exec_time)
+    if state:
+        rng.bit_generator.state = state["rng"]
+    return RestoredRepetition(history, rng, trials, state, reason)
+
+
 def run_repetition(
     *,
     benchmark: Benchmark,
@@ -44,19 +77,12 @@ def run_repetition(
 ) -> RepetitionOutcome:
     """Run (or resume) repetition ``rep`` until its criterion stops it; every trial is stored as it ends."""
     pool = benchmark.pool()
-    history = History()
-    rng = repetition_rng(seed, rep)
-    trials = store.trials(run_id, rep)
-    state, reason = store.rep_state(run_id, rep)
-    for trial in trials:
-        position = pool.position_of(trial.candidate)
-        pool.take(trial.candidate)
-        history.add(position, trial.error, trial.exec_time)
-    if state and trials:
-        rng.bit_generator.state = state["rng"]
-        strategy.set_state(state["strategy"])
+    restored = restore_repetition(pool, store, run_id, rep, seed)
+    history, rng, trials, reason = restored.history, restored.rng, restored.trials, restored.reason
+    if restored.state and trials:
+        strategy.set_state(restored.state["strategy"])
     clock = trials[-1].clock if trials else 0.0
-    best_error = min((t.error for t in trials), default=float("inf"))
+    best_error = restored.best_error
     while reason is None:
         reason = criterion.stop_reason(clock, best_error, len(trials), pool.num_remaining)
         if reason is not None:

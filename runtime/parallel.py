@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from arms.strategy import Decision, Strategy
 from objectives.base import Outcome
-from optimizers.base import History, Proposal
+from optimizers.base import Proposal
 from runtime.backends import Ticket
-from runtime.criteria import Overhead, StopCriterion
-from runtime.loop import RepetitionOutcome, repetition_rng
+from runtime.criteria import GOAL, POOL_EXHAUSTED, Overhead, StopCriterion
+from runtime.loop import RepetitionOutcome, restore_repetition
 from runtime.store import ResultStore, Trial
 from searchspace.space import CandidatePool
 
@@ -57,24 +57,22 @@ def run_parallel_repetition(
     ``clock_now`` gives the real clock (real objectives); without it the clock is simulated and
     advances to each finish time.
     """
-    history = History()
-    rng = repetition_rng(seed, rep)
-    trials = store.trials(run_id, rep)
-    state, reason = store.rep_state(run_id, rep)
-    for trial in trials:
-        position = pool.position_of(trial.candidate)
-        pool.take(trial.candidate)
-        if trial.status == "ok":
-            history.add(position, trial.error, trial.exec_time)
-    resumed: list[dict] = []
+    restored = restore_repetition(pool, store, run_id, rep, seed)
+    history, rng, trials, state, reason = (
+        restored.history,
+        restored.rng,
+        restored.trials,
+        restored.state,
+        restored.reason,
+    )
     failures = sum(t.status != "ok" for t in trials)
+    resumed: list[dict] = []
     if state:
-        rng.bit_generator.state = state["rng"]
         for strategy, saved in zip(strategies, state.get("strategies", []), strict=False):
             strategy.set_state(saved)
         resumed = state.get("inflight", [])
     clock = trials[-1].clock if trials else 0.0
-    best_error = min((t.error for t in trials if t.status == "ok"), default=float("inf"))
+    best_error = restored.best_error
     inflight: dict[int, Ticket] = {}
 
     def snapshot() -> dict:
@@ -96,7 +94,7 @@ def run_parallel_repetition(
         if reason is None:
             now = clock_now() if clock_now is not None else clock
             reason = criterion.stop_reason(now, best_error, len(trials) + len(inflight), pool.num_remaining)
-            if reason == "pool_exhausted" and inflight:
+            if reason == POOL_EXHAUSTED and inflight:
                 reason = None  # wait for what is in flight before calling the pool exhausted
         if reason is None and (not plan.sync or not inflight):
             for worker in range(plan.workers):
@@ -108,8 +106,11 @@ def run_parallel_repetition(
                 wall = time.perf_counter() - started
                 position = decision.proposal.position
                 candidate = int(pool.ids[position])
-                begin = clock_now() if clock_now is not None else clock + overhead.charge(wall)
-                ticket = Ticket(candidate, position, worker, begin, pool.config(position), _decision_state(decision))
+                charged = overhead.charge(wall) if clock_now is None else 0.0
+                begin = clock_now() if clock_now is not None else clock + charged
+                ticket = Ticket(
+                    candidate, position, worker, begin, pool.config(position), _decision_state(decision), charged, wall
+                )
                 pool.take(candidate)
                 inflight[worker] = ticket
                 proposals += 1
@@ -117,7 +118,7 @@ def run_parallel_repetition(
                 backend.submit(ticket)
         if not backend.in_flight():
             if reason is None:
-                reason = "pool_exhausted"
+                reason = POOL_EXHAUSTED
             break
         ticket, outcome, finished = backend.next_finished()
         inflight.pop(ticket.worker, None)
@@ -135,8 +136,8 @@ def run_parallel_repetition(
         if reason is None and plan.max_failures is not None and failures >= plan.max_failures:
             reason = MAX_FAILURES
         if reason is None and outcome.ok and criterion.kind == "GOAL" and criterion.reached(best_error):
-            reason = "goal"
-        if reason in ("goal", MAX_FAILURES):
+            reason = GOAL
+        if reason in (GOAL, MAX_FAILURES):
             backend.cancel_all()
             inflight.clear()
         store.add_trial(run_id, trial, snapshot())
@@ -171,8 +172,8 @@ def _trial(rep: int, number: int, ticket: Ticket, outcome: Outcome, clock: float
         error=outcome.error,
         accuracy=outcome.accuracy,
         exec_time=outcome.exec_time,
-        opt_time=0.0,
-        opt_wall_time=0.0,
+        opt_time=ticket.opt_time,
+        opt_wall_time=ticket.opt_wall_time,
         clock=clock,
         epochs=outcome.epochs,
         best_epoch=outcome.best_epoch,
