@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import time
 import warnings
-from functools import lru_cache, partial
+from functools import lru_cache
 
 import numpy as np
 
-from inputs.hp_conf import HpConf
 from surrogates.generators import tables
 
 
@@ -87,12 +86,8 @@ RECIPE = tables.TableRecipe(
     train_row=train_row,
 )
 HP_CONF = RECIPE.hp_conf_path
-generate = partial(tables.generate, RECIPE)
-
-
-def sample_configs(conf: HpConf, rows: int) -> list[dict]:
-    """The table's configurations: the first ``rows`` points of the recipe's Sobol sequence."""
-    return tables.sample_configs(conf, rows, RECIPE.sobol_seed)
+generate = RECIPE.generate
+sample_configs = RECIPE.sample_configs
 
 
 if __name__ == "__main__":

@@ -47,6 +47,14 @@ class TableRecipe:
         """The bundled hp_conf of the table."""
         return REPO / "hp_conf" / f"{self.name}.json"
 
+    def sample_configs(self, conf: HpConf, rows: int) -> list[dict]:
+        """The table's configurations: the first ``rows`` points of the recipe's Sobol sequence."""
+        return sample_configs(conf, rows, self.sobol_seed)
+
+    def generate(self, rows: int, jobs: int, out_dir: Path) -> Path:
+        """Train every missing row, then write the table and its metadata."""
+        return generate(self, rows, jobs, out_dir)
+
 
 def limit_threads() -> None:
     """One BLAS/OpenMP thread per training process (call before numpy is imported by workers)."""
