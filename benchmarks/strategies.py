@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO))
 from runtime.app import RunRequest, build_settings  # noqa: E402
 from runtime.progress import Reporter  # noqa: E402
 from runtime.session import execute  # noqa: E402
+from surrogates.analytic import FUNCTIONS  # noqa: E402
 
 CHECKPOINTS_H = (1, 3, 6, 12)
 DEFAULT_STRATEGIES = [
@@ -48,28 +49,12 @@ DEFAULT_STRATEGIES = [
 ]
 
 
-def branin(u: np.ndarray) -> np.ndarray:
-    """Branin on [-5, 10] x [0, 15] from unit coordinates."""
-    x1, x2 = -5 + 15 * u[:, 0], 15 * u[:, 1]
-    return (x2 - 5.1 / (4 * np.pi**2) * x1**2 + 5 / np.pi * x1 - 6) ** 2 + 10 * (1 - 1 / (8 * np.pi)) * np.cos(x1) + 10
-
-
-def hartmann6(u: np.ndarray) -> np.ndarray:
-    """Hartmann-6 on [0, 1]^6."""
-    a = np.array(
-        [[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14], [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]]
-    )
-    p = 1e-4 * np.array(
-        [
-            [1312, 1696, 5569, 124, 8283, 5886],
-            [2329, 4135, 8307, 3736, 1004, 9991],
-            [2348, 1451, 3522, 2883, 3047, 6650],
-            [4047, 8828, 8732, 5743, 1091, 381],
-        ]
-    )
-    alpha = np.array([1.0, 1.2, 3.0, 3.2])
-    inner = np.einsum("ij,nij->ni", a, (u[:, None, :] - p[None]) ** 2)
-    return -(np.exp(-inner) @ alpha)
+def on_unit_cube(name: str):
+    """An analytic function of ``surrogates.analytic`` evaluated from unit coordinates of its domain."""
+    function = FUNCTIONS[name]
+    lows = np.array([lo for lo, _ in function.bounds])
+    spans = np.array([hi - lo for lo, hi in function.bounds])
+    return lambda u: function.function(lows + u * spans)
 
 
 def materialise(folder: Path, name: str, dim: int, func, points: int = 4096) -> Path:
@@ -143,8 +128,8 @@ def main() -> None:
     args = parser.parse_args()
     tables = Path(args.results) / "tables"
     configs = {
-        "branin": str(materialise(tables, "branin", 2, branin)),
-        "hartmann6": str(materialise(tables, "hartmann6", 6, hartmann6)),
+        "branin": str(materialise(tables, "branin", 2, on_unit_cube("branin"))),
+        "hartmann6": str(materialise(tables, "hartmann6", 6, on_unit_cube("hartmann6"))),
     }
     cells = [(configs.get(b, b), s) for b in args.benchmarks for s in args.strategies]
     outcomes = {}
