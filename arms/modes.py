@@ -38,8 +38,6 @@ AVAILABLE: dict[str, tuple[str, ...]] = {
     "BATCH": ("ASYNC", "SYNC"),
 }
 ALIASES = {"SOBOL": "RANDOM", "NONE": "RANDOM", "HYPEROPT": "TPE", "HO": "TPE", "ADA": "DIV"}
-LATER_MODES: tuple[str, ...] = ()
-LATER_SPECS: tuple[str, ...] = ()
 DEFAULT_MODE = "DIV"  # S-Div: round robin over the run_conf's arms, as in the original
 
 
@@ -49,17 +47,10 @@ def resolve_mode(mode: str | None, spec: str | None, time_penalty: bool = False)
     mode = ALIASES.get(mode, mode)
     available = ", ".join(AVAILABLE)
     if mode not in AVAILABLE:
-        if mode in LATER_MODES:
-            raise InputError(f"mode {mode} is not available in this version (available: {available})", key="-m/--mode")
         raise InputError(f"expected one of {available}, got {mode!r}", key="-m/--mode")
     specs = AVAILABLE[mode]
     spec = (spec or specs[0]).upper()
     if spec not in specs:
-        if spec in LATER_SPECS:
-            raise InputError(
-                f"spec {spec} is not available in this version for mode {mode} (available: {', '.join(specs)})",
-                key="-s/--spec",
-            )
         raise InputError(f"expected one of {', '.join(specs)} for mode {mode}, got {spec!r}", key="-s/--spec")
     if time_penalty and (spec != "EI" or mode.startswith(("TPE", "RANDOM", "DIV", "BATCH"))):
         raise InputError(f"applies to the EI of GP and RF arms, not to {mode}-{spec}", key="-tp/--time_penalty")

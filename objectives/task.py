@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -52,5 +51,4 @@ class ObjectiveTask:
             "hp_conf_sha256": file_sha256(Path(self.hp_conf.source)),
             "objective": self.description,
             "pool": json.dumps(self.pool_settings.__dict__, sort_keys=True),
-            "objective_sha256": hashlib.sha256(self.description.encode()).hexdigest(),
         }

@@ -113,9 +113,7 @@ def build_settings(request: RunRequest, warn: Callable[[str], None]) -> RunSetti
             warn("--trial-timeout is ignored: surrogate replays do not run anything")
     real = isinstance(benchmark, ObjectiveTask)
     members = batch_members(run_conf) if mode == "BATCH" else [(mode, spec)]
-    workers = request.workers or (len(members) if mode == "BATCH" and len(members) > 1 else 1)
-    if mode == "BATCH" and request.workers is None and len(members) == 1:
-        workers = 2
+    workers = request.workers or (max(len(members), 2) if mode == "BATCH" else 1)
     if request.criterion == "GOAL" and real and request.goal is None:
         raise InputError(
             "a GOAL run on a real objective needs -eg (no table gives a default goal)", key="-eg/--exp_goal"

@@ -325,7 +325,11 @@ def load_model(name: str, folder: Path | None) -> YahpoModel:
     scenario_name, instance = parse_name(name)
     scenario = load_scenario(data_dir(folder), scenario_name)
     if not instance and scenario.spec.instance is not None:
-        instance = scenario.instances[0] if len(scenario.instances) == 1 else instance
+        shown = ", ".join(scenario.instances[:6])
+        raise InputError(
+            f"name an instance: yahpo:{scenario_name}:<instance> ({len(scenario.instances)}: {shown}, ...)",
+            key="CONFIG",
+        )
     document = hp_conf_document(scenario, instance)
     conf = parse_hp_conf(document, benchmark_name(scenario_name, instance), benchmark_name(scenario_name, instance))
     return YahpoModel(scenario, instance, conf, document)

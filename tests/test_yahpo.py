@@ -95,6 +95,10 @@ def test_data_folder_comes_from_the_option_or_the_environment(monkeypatch):
         ("yahpo:lcbench:1", "lcbench has no instance '1' (it has 34: 3945, 7593, 34539, 126025, 126026, 126029, ...)"),
         ("yahpo:nb301:CIFAR10", "no YAHPO scenario 'nb301' in DATA (found: lcbench)"),
         ("yahpo:lcbench:3945:x", "expected yahpo:<scenario>:<instance>, got 'yahpo:lcbench:3945:x'"),
+        (
+            "yahpo:lcbench",
+            "name an instance: yahpo:lcbench:<instance> (34: 3945, 7593, 34539, 126025, 126026, 126029, ...)",
+        ),
     ],
 )
 def test_unknown_scenarios_and_instances(name, message):
