@@ -67,7 +67,9 @@ def run_parallel_repetition(
     )
     failures = sum(t.status != "ok" for t in trials)
     resumed: list[dict] = []
+    filling = False  # a SYNC batch is being proposed (a kill in the middle resumes filling it)
     if state:
+        filling = bool(state.get("filling", False))
         for strategy, saved in zip(strategies, state.get("strategies", []), strict=False):
             strategy.set_state(saved)
         resumed = state.get("inflight", [])
@@ -80,6 +82,7 @@ def run_parallel_repetition(
             "rng": rng.bit_generator.state,
             "strategies": [s.get_state() for s in strategies],
             "inflight": [t.as_state() for t in sorted(inflight.values(), key=lambda t: t.worker)],
+            "filling": filling,
         }
 
     for saved in resumed:  # what was in flight when the run stopped: submitted again, as it was
@@ -96,7 +99,8 @@ def run_parallel_repetition(
             reason = criterion.stop_reason(now, best_error, len(trials) + len(inflight), pool.num_remaining)
             if reason == POOL_EXHAUSTED and inflight:
                 reason = None  # wait for what is in flight before calling the pool exhausted
-        if reason is None and (not plan.sync or not inflight):
+        if reason is None and (not plan.sync or not inflight or filling):
+            filling = True
             for worker in range(plan.workers):
                 if worker in inflight or pool.num_remaining == 0:
                     continue
@@ -116,6 +120,7 @@ def run_parallel_repetition(
                 proposals += 1
                 store.save_state(run_id, rep, snapshot())
                 backend.submit(ticket)
+            filling = False
         if not backend.in_flight():
             if reason is None:
                 reason = POOL_EXHAUSTED

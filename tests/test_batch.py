@@ -1,12 +1,13 @@
-"""BATCH SYNC / ASYNC on the simulated clock: fixed-seed traces, batch structure, resume in flight."""
+"""BATCH SYNC / ASYNC on the simulated clock: fixed-seed traces, batch structure, strategies per worker.
+
+A killed BATCH run resuming its trials in flight is tested with a real process in test_resume.py.
+"""
 
 import itertools
 import json
 import sqlite3
 
 import pytest
-
-from runtime.store import ResultStore
 
 ARGS = ["1", "-m", "BATCH", "--workers", "3", "-et", "2h", "--seed", "5"]
 EXPECTED = {
@@ -63,27 +64,3 @@ def test_bandits_give_one_strategy_per_worker(cli, small_bench, tmp_path):
     db = sqlite3.connect(tmp_path / "results" / "hpo.sqlite")
     by_worker = dict(db.execute("SELECT worker, GROUP_CONCAT(DISTINCT arm) FROM trials GROUP BY worker"))
     assert by_worker == {0: "RANDOM", 1: "GP_EI"} and len(arms) == 2
-
-
-@pytest.mark.parametrize("spec", ["ASYNC", "SYNC"])
-def test_a_killed_run_resumes_with_its_trials_in_flight(cli, small_bench, tmp_path, monkeypatch, spec):
-    args = [str(small_bench), *ARGS, "-s", spec]
-    assert cli(*args, "--results", str(tmp_path / "whole")).code == 0
-    original = ResultStore.add_trial
-    calls = {"n": 0}
-
-    def dies_after_seven(self, *a, **k):
-        if calls["n"] == 7:
-            raise KeyboardInterrupt
-        calls["n"] += 1
-        return original(self, *a, **k)
-
-    monkeypatch.setattr(ResultStore, "add_trial", dies_after_seven)
-    assert cli(*args).code == 130
-    monkeypatch.setattr(ResultStore, "add_trial", original)
-    state = json.loads(
-        sqlite3.connect(tmp_path / "results" / "hpo.sqlite").execute("SELECT state FROM reps").fetchone()[0]
-    )
-    assert len(state["inflight"]) >= 1  # trials were in flight at the kill
-    assert cli(*args, "-r").code == 0
-    assert [r[:5] for r in stored(tmp_path / "results")] == [r[:5] for r in stored(tmp_path / "whole")]

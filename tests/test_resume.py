@@ -114,3 +114,54 @@ def write_conf(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "run.yaml"
     path.write_text(text)
     return path
+
+
+@pytest.mark.parametrize("spec", ["ASYNC", "SYNC"])
+def test_killed_batch_run_resubmits_its_trials_in_flight(big_bench, tmp_path, spec):
+    """Four simulated workers: the kill leaves trials in flight; -r runs them again, same trace."""
+    conf = write_conf(tmp_path, "bandits:\n  - {mode: RANDOM, spec: RANDOM}\n")
+    extra = ["-m", "BATCH", "-s", spec, "--workers", "4", "-c", str(conf)]
+    name = f"big/T345600S/BATCH-{spec}(2).json"
+    expected, total = uninterrupted(big_bench, tmp_path, *extra, trace=name)
+    results = tmp_path / "killed"
+    proc = start(big_bench, results, *extra)
+    wait_for_trials(results, proc, 300)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert 300 <= stored_trials(results) < total
+    db = sqlite3.connect(results / "hpo.sqlite")
+    states = [json.loads(row[0]) for row in db.execute("SELECT state FROM reps WHERE stop_reason IS NULL")]
+    assert any(state["inflight"] for state in states)  # the kill left trials in flight
+    resumed = start(big_bench, results, *extra, "-r")
+    assert resumed.wait(timeout=300) == 0, resumed.stderr.read()
+    assert (results / name).read_bytes() == expected
+    assert sqlite3.connect(results / "hpo.sqlite").execute("SELECT COUNT(*) FROM trials").fetchone()[0] == total
+
+
+def test_killed_real_objective_run_resubmits_the_trial_in_flight(tmp_path):
+    """A shell objective killed mid-trial: -r runs the same configuration again, nothing twice."""
+    log = tmp_path / "started.log"
+    train = f"{sys.executable} {REPO / 'examples' / 'train.py'} --x {{x}} --lr {{lr}}"
+    command = f"echo {{x}} >> {log}; sleep 0.5; {train}"
+    cmd = [
+        *(sys.executable, str(REPO / "hpo_runner.py"), str(REPO / "examples" / "quadratic.json"), "1", "-m", "GP"),
+        *("--command", command, "--max-trials", "6", "--seed", "3", "-et", "1d", "--results", str(tmp_path / "r")),
+    ]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while (not log.exists() or len(log.read_text().splitlines()) < 3) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the third trial has started
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    db = sqlite3.connect(tmp_path / "r" / "hpo.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM trials").fetchone()[0] == 2
+    inflight = json.loads(db.execute("SELECT state FROM reps").fetchone()[0])["inflight"]
+    assert len(inflight) == 1
+    db.close()
+    resumed = subprocess.run([*cmd, "-r"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    db = sqlite3.connect(tmp_path / "r" / "hpo.sqlite")
+    rows = db.execute("SELECT trial, candidate, status FROM trials ORDER BY trial").fetchall()
+    assert [r[0] for r in rows] == list(range(6)) and {r[2] for r in rows} == {"ok"}
+    assert len({r[1] for r in rows}) == 6
+    assert rows[2][1] == inflight[0]["candidate"]  # the trial in flight at the kill, run again
