@@ -6,8 +6,6 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from inputs.hp_conf import HpConf
 from inputs.run_conf import PoolSettings
 from objectives.base import Outcome
@@ -41,9 +39,9 @@ class ObjectiveTask:
         """Unknown: a GOAL run on a real objective needs -eg."""
         return None
 
-    def best_accuracies(self) -> np.ndarray:
-        """Unknown before evaluating."""
-        return np.array([])
+    def best_known(self) -> float | None:
+        """Unknown: nothing is evaluated before the run."""
+        return None
 
     def fingerprint(self) -> dict[str, str]:
         """The hp_conf file, the objective and the pool."""

@@ -114,6 +114,10 @@ def build_settings(request: RunRequest, warn: Callable[[str], None]) -> RunSetti
     real = isinstance(benchmark, ObjectiveTask)
     members = batch_members(run_conf) if mode == "BATCH" else [(mode, spec)]
     workers = request.workers or (max(len(members), 2) if mode == "BATCH" else 1)
+    if real and any(spec.endswith(("-T", "-LET")) for _, spec in members):
+        raise InputError(
+            "the -T strategies credit the true error of every nominee, which only benchmarks know", key="-s/--spec"
+        )
     if request.criterion == "GOAL" and real and request.goal is None:
         raise InputError(
             "a GOAL run on a real objective needs -eg (no table gives a default goal)", key="-eg/--exp_goal"
@@ -125,9 +129,9 @@ def build_settings(request: RunRequest, warn: Callable[[str], None]) -> RunSetti
             goal = tenth if request.goal_metric == "accuracy" else 1.0 - tenth
             warn(f"goal: {request.goal_metric} {goal:.6g} (the 10th-best accuracy of the pool {tenth:.6g})")
         check_goal(goal, request.goal_metric)
-        best = float(benchmark.best_accuracies()[0]) if not real else 1.0
+        best = benchmark.best_known()  # not evaluated just for this warning
         target_accuracy = goal if request.goal_metric == "accuracy" else 1.0 - goal
-        if target_accuracy > best + 1e-12:
+        if best is not None and target_accuracy > best + 1e-12:
             warn(
                 f"the goal (accuracy {target_accuracy:.6g}) is above the best accuracy of the pool {best:.6g}; "
                 f"each repetition will stop at its cap"

@@ -44,8 +44,8 @@ class Benchmark(Protocol):
         """The usual GOAL accuracy (the 10th-best accuracy of the pool), if known."""
         ...
 
-    def best_accuracies(self) -> np.ndarray:
-        """Best-epoch accuracy of every configuration of the pool, in descending order."""
+    def best_known(self) -> float | None:
+        """The best accuracy of the pool if it is known without evaluating anything new."""
         ...
 
     def fingerprint(self) -> dict[str, str]:

@@ -162,6 +162,10 @@ class LookupBenchmark:
         """Best-epoch accuracy of every configuration of the pool, in descending order."""
         return np.sort(self.table.accuracy[self._pool.ids].max(axis=1))[::-1]
 
+    def best_known(self) -> float | None:
+        """The table's best accuracy (the table is in memory)."""
+        return float(self.best_accuracies()[0])
+
     def default_goal(self) -> float | None:
         """The 10th-best accuracy of the table (or ``config.goal``)."""
         if "goal" in self.hp_conf.config:

@@ -94,6 +94,10 @@ class ModelBenchmark:
         """Best-epoch accuracy of every candidate, in descending order (evaluates the whole pool)."""
         return np.sort(self.evaluate_all()[0].max(axis=1))[::-1]
 
+    def best_known(self) -> float | None:
+        """The pool's best accuracy once the whole pool has been evaluated (for the default goal), else None."""
+        return float(self.evaluate_all()[0].max()) if self._all is not None else None
+
     def default_goal(self) -> float | None:
         """The 10th-best accuracy of the pool (or ``config.goal``)."""
         if "goal" in self.hp_conf.config:

@@ -125,6 +125,10 @@ def test_max_failures_ends_the_run_with_a_clear_reason(cli, tmp_path):
         (["--command", "x", "--objective", "a:b"], "error: --objective: give either --objective or --command"),
         (["--command", "x", "-e", "GOAL"], "error: -eg/--exp_goal: a GOAL run on a real objective needs -eg"),
         (["--command", "x", "--trial-timeout", "soon"], "error: --trial-timeout:"),
+        (
+            ["--command", "x", "-m", "DIV", "-s", "BO-HEDGE-T"],
+            "error: -s/--spec: the -T strategies credit the true error of every nominee, which only benchmarks know",
+        ),
     ],
 )
 def test_bad_objective_options_are_one_line(cli, args, message):
