@@ -31,6 +31,15 @@ EXTRA_PREFIX = "metric_"
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 
 
+def table_stem(path: Path) -> str:
+    """The file name without its table suffix (``lcbench.csv.gz`` -> ``lcbench``)."""
+    name = path.name
+    for suffix in sorted(SUFFIXES, key=len, reverse=True):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
+
+
 @dataclass
 class LookupTable:
     """Validated per-epoch accuracies and training times of a table."""

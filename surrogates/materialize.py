@@ -15,17 +15,8 @@ from pathlib import Path
 from inputs.errors import InputError
 from runtime.version import package_version
 from surrogates.base import tenth_best
-from surrogates.lookup import SUFFIXES
+from surrogates.lookup import SUFFIXES, table_stem
 from surrogates.model_based import ModelBenchmark
-
-
-def table_stem(path: Path) -> str:
-    """The file name without its table suffix (``lcbench.csv.gz`` -> ``lcbench``)."""
-    name = path.name
-    for suffix in sorted(SUFFIXES, key=len, reverse=True):
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return path.stem
 
 
 def materialize(benchmark: ModelBenchmark, out: Path) -> dict[str, Path]:

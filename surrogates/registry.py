@@ -18,7 +18,7 @@ from inputs.hp_conf import HpConf, load_hp_conf
 from inputs.run_conf import PoolSettings
 from surrogates import analytic, yahpo
 from surrogates.base import Benchmark
-from surrogates.lookup import LookupBenchmark, read_table
+from surrogates.lookup import LookupBenchmark, read_table, table_stem
 from surrogates.model_based import ModelBenchmark
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,15 +72,23 @@ def _is_file_config(config: str, hp_dir: Path | None) -> bool:
     return True
 
 
+def _builtin_model(config: str, hp_dir: Path | None, yahpo_data: Path | None):
+    """The model of a YAHPO name or of an analytic function's name (unless an hp_conf file has that name)."""
+    if config.startswith(yahpo.PREFIX):
+        return yahpo.load_model(config, yahpo_data)
+    if config in analytic.FUNCTIONS and not _is_file_config(config, hp_dir):
+        return analytic.load_model(config)
+    return None
+
+
 def load_benchmark(
     config: str, hp_dir: Path | None = None, pool: PoolSettings | None = None, yahpo_data: Path | None = None
 ) -> Benchmark:
     """Load the benchmark named by the CONFIG argument (model-based ones sample ``pool``)."""
     pool = pool if pool is not None else PoolSettings()
-    if config.startswith(yahpo.PREFIX):
-        return ModelBenchmark(config.replace(":", "-"), yahpo.load_model(config, yahpo_data), pool)
-    if config in analytic.FUNCTIONS and not _is_file_config(config, hp_dir):
-        return ModelBenchmark(config, analytic.load_model(config), pool)
+    model = _builtin_model(config, hp_dir, yahpo_data)
+    if model is not None:
+        return ModelBenchmark(config.replace(":", "-"), model, pool)
     path = resolve_hp_conf(config, hp_dir)
     conf = load_hp_conf(path)
     surrogate = conf.config.get("surrogate")
@@ -181,7 +189,7 @@ def _file_info(path: Path) -> BenchmarkInfo:
         source = surrogate or "objective (no table)"
         return BenchmarkInfo(conf.name, source, len(conf.hyperparams), conf.max_epoch or 1, "-", None, None)
     table = table_path(conf)
-    meta_path = table.parent / (table.name.split(".")[0] + ".meta.json")
+    meta_path = table.parent / f"{table_stem(table)}.meta.json"
     if meta_path.is_file():
         meta = json.loads(meta_path.read_text())
         rows, optimum, goal = meta["rows"], meta["optimum_accuracy"], meta["tenth_best_accuracy"]
@@ -202,8 +210,7 @@ def _short(path: Path) -> str:
 
 def hp_conf_text(config: str, hp_dir: Path | None = None, yahpo_data: Path | None = None) -> str:
     """The hp_conf of a benchmark as text: the file as written, or the generated one as JSON."""
-    if config.startswith(yahpo.PREFIX):
-        return json.dumps(yahpo.load_model(config, yahpo_data).document, indent=2) + "\n"
-    if config in analytic.FUNCTIONS and not _is_file_config(config, hp_dir):
-        return json.dumps(analytic.load_model(config).document, indent=2) + "\n"
+    model = _builtin_model(config, hp_dir, yahpo_data)
+    if model is not None:
+        return json.dumps(model.document, indent=2) + "\n"
     return resolve_hp_conf(config, hp_dir).read_text()
