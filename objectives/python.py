@@ -27,8 +27,8 @@ def load_function(spec: str) -> Callable:
         raise InputError(f"expected package.module:function, got {spec!r}", key="--objective")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise InputError(f"cannot import {module_name!r} ({exc})", key="--objective") from None
+    except Exception as exc:  # importing user code may raise anything (SyntaxError, its own errors)
+        raise InputError(f"cannot import {module_name!r} ({type(exc).__name__}: {exc})", key="--objective") from None
     function = getattr(module, function_name, None)
     if not callable(function):
         raise InputError(f"{module_name!r} has no function {function_name!r}", key="--objective")

@@ -34,8 +34,11 @@ def materialize(benchmark: ModelBenchmark, out: Path) -> dict[str, Path]:
     for e in range(epochs):
         frame[f"acc_{e + 1}"] = table.accuracy[:, e]
     frame["train_time"] = table.train_time
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _write(frame, out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _write(frame, out)
+    except OSError as exc:
+        raise InputError(f"cannot write {out} ({exc.strerror or exc})", key="-o/--out") from None
     stem = out.parent / table_stem(out)
     conf = benchmark.hp_conf
     document = dict(benchmark.model.document)

@@ -91,7 +91,8 @@ def data_dir(option: Path | None) -> Path:
         raise InputError(f"YAHPO benchmarks need the data folder: give --yahpo-data DIR or set {DATA_ENV}")
     path = Path(folder)
     if not path.is_dir():
-        raise InputError(f"YAHPO data folder not found: {path}", key="--yahpo-data" if option else DATA_ENV)
+        problem = "is not a folder" if path.exists() else "not found"
+        raise InputError(f"YAHPO data folder {problem}: {path}", key="--yahpo-data" if option else DATA_ENV)
     return path
 
 

@@ -118,7 +118,7 @@ def test_max_failures_ends_the_run_with_a_clear_reason(cli, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--objective", "nosuchmodule:f"], "error: --objective: cannot import 'nosuchmodule'"),
+        (["--objective", "nosuchmodule:f"], "error: --objective: cannot import 'nosuchmodule' (ModuleNotFoundError"),
         (["--objective", "examples.objectives:nothing"], "error: --objective: 'examples.objectives' has no function"),
         (["--objective", "justaname"], "error: --objective: expected package.module:function, got 'justaname'"),
         (["--command", "train --depth {depth}"], "error: --command: {depth} is not a hyperparameter of quadratic"),
@@ -134,3 +134,11 @@ def test_max_failures_ends_the_run_with_a_clear_reason(cli, tmp_path):
 def test_bad_objective_options_are_one_line(cli, args, message):
     result = cli(QUADRATIC, "1", *args)
     assert result.code == 2 and result.err.startswith(message), result.err
+
+
+def test_an_objective_module_that_does_not_compile_is_one_line(cli, tmp_path, monkeypatch):
+    (tmp_path / "broken_objective.py").write_text("def f(:\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = cli(QUADRATIC, "1", "--objective", "broken_objective:f")
+    assert result.code == 2
+    assert result.err.startswith("error: --objective: cannot import 'broken_objective' (SyntaxError: invalid syntax")

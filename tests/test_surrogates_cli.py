@@ -153,6 +153,10 @@ def test_materialize_refuses_tables_and_unknown_suffixes(cli, tmp_path):
     table = cli("surrogates", "materialize", "digits-mlp", "-o", str(tmp_path / "x.csv"))
     assert table.code == 2
     assert "'digits-mlp' is already a lookup table; materialize takes a YAHPO or analytic source" in table.err
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    unwritable = cli("surrogates", "materialize", "branin", "--num-samples", "8", "-o", str(blocked / "x.csv"))
+    assert unwritable.code == 2 and unwritable.err.startswith(f"error: -o/--out: cannot write {blocked / 'x.csv'} (")
     suffix = cli("surrogates", "materialize", "branin", "-o", str(tmp_path / "x.txt"))
     assert suffix.err.strip() == "error: -o/--out: expected a .csv, .csv.gz or .parquet file name, got 'x.txt'"
 
