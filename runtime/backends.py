@@ -12,7 +12,7 @@ import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from objectives.base import OK, Outcome, failed
 from surrogates.base import Benchmark
@@ -36,6 +36,30 @@ class Ticket:
         """JSON-safe form stored with the repetition state (resume re-submits it)."""
         kept = ("candidate", "position", "worker", "started", "config", "decision", "opt_time", "opt_wall_time")
         return {k: getattr(self, k) for k in kept}
+
+
+class Backend(Protocol):
+    """Runs submitted tickets and hands back finished ones with the clock at which they finished."""
+
+    def submit(self, ticket: Ticket) -> None:
+        """Start ``ticket``."""
+        ...
+
+    def next_finished(self) -> tuple[Ticket, Outcome, float]:
+        """Wait for the next ticket to finish: (ticket, outcome, finish clock)."""
+        ...
+
+    def in_flight(self) -> int:
+        """Tickets submitted and not collected yet."""
+        ...
+
+    def cancel_all(self) -> None:
+        """Stop and forget every unfinished ticket."""
+        ...
+
+    def close(self) -> None:
+        """Release what the backend holds."""
+        ...
 
 
 class SimulatedBackend:
@@ -63,11 +87,9 @@ class SimulatedBackend:
         """Tickets not finished yet."""
         return len(self._events)
 
-    def cancel_all(self) -> list[Ticket]:
+    def cancel_all(self) -> None:
         """Drop every unfinished ticket (a GOAL was reached)."""
-        dropped = [e[2] for e in sorted(self._events)]
         self._events.clear()
-        return dropped
 
     def close(self) -> None:
         """Nothing to release."""
@@ -104,11 +126,9 @@ class InProcessBackend:
         """Evaluated trials not yet collected."""
         return len(self._done)
 
-    def cancel_all(self) -> list[Ticket]:
-        """Nothing runs in the background."""
-        dropped = [t for t, _, _ in self._done]
+    def cancel_all(self) -> None:
+        """Nothing runs in the background: forget what was not collected."""
         self._done.clear()
-        return dropped
 
     def close(self) -> None:
         """Nothing to release."""
@@ -173,13 +193,11 @@ class DaskBackend:
         """Tasks not collected yet."""
         return len(self._futures)
 
-    def cancel_all(self) -> list[Ticket]:
+    def cancel_all(self) -> None:
         """Cancel every running task."""
-        tickets = [self._futures[f] for f in sorted(self._futures, key=self._rank.__getitem__)]
         self.client.cancel(list(self._futures))
         self._futures.clear()
         self._rank.clear()
-        return tickets
 
     def close(self) -> None:
         """Cancel what is left."""

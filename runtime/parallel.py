@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from arms.strategy import Decision, Strategy
 from objectives.base import Outcome
 from optimizers.base import Proposal
-from runtime.backends import Ticket
+from runtime.backends import Backend, Ticket
 from runtime.criteria import GOAL, POOL_EXHAUSTED, Overhead, StopCriterion
 from runtime.loop import RepetitionOutcome, restore_repetition
 from runtime.store import ResultStore, Trial
@@ -41,7 +41,7 @@ def run_parallel_repetition(
     *,
     pool: CandidatePool,
     strategies: list[Strategy],
-    backend,
+    backend: Backend,
     plan: ParallelPlan,
     criterion: StopCriterion,
     overhead: Overhead,
