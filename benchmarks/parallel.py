@@ -5,8 +5,10 @@
 (a) ``digits-mlp``, ``-m BATCH -s ASYNC`` (DIV-SEQ shared by the workers) with 1, 2, 4 and 8
 simulated workers, ``-e GOAL`` (the table's 10th-best accuracy): median simulated time to the goal
 over ``--reps`` repetitions, and its ratio to one worker (target: 4 workers <= 40 %).
-(b) ``examples.objectives:sleepy`` (sleeps 0.5 s), RANDOM, ``--trials`` trials on a Dask
-LocalCluster of 1 and 2 workers: wall time and throughput ratio (target >= 1.8x).
+(b) ``examples.objectives:sleepy`` (sleeps 0.5 s), RANDOM, ``--trials`` trials, one worker
+in-process vs a 2-worker Dask LocalCluster: wall time of the whole command, and the run's own clock
+(from the first proposal to the last result; the cluster is started before it) with the
+throughput ratio (target >= 1.8x).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def run(args: list[str], results: Path) -> float:
 
 
 def time_to_goal(results: Path) -> list[float]:
-    """Per repetition: the clock of the first trial reaching the stored goal."""
+    """Per repetition: the clock of its last trial (under GOAL, the trial that reached it)."""
     db = sqlite3.connect(results / "hpo.sqlite")
     return [row[0] for row in db.execute("SELECT MAX(clock) FROM trials GROUP BY rep")]
 
@@ -65,25 +67,26 @@ def main() -> None:
         print("(a) digits-mlp, BATCH ASYNC (DIV-SEQ), GOAL = 10th-best accuracy")
         print(markdown_table(("workers", f"median time to goal ({args.reps} reps)", "vs 1 worker", "wall"), rows))
         os.environ["HPO_SLEEP"] = "0.5"
-        walls = {}
+        walls, clocks = {}, {}
         for workers in (1, 2):
             results = Path(folder) / f"real{workers}"
             walls[workers] = run(
                 ["examples/quadratic.json", "1", "-m", "RANDOM", "--objective", "examples.objectives:sleepy",
-                 "--workers", str(workers), "--max-trials", str(args.trials), "--seed", "1", "-et", "1d"]
-                + ([] if workers > 1 else ["-w", "none"]),
+                 "--workers", str(workers), "--max-trials", str(args.trials), "--seed", "1", "-et", "1d"],
                 results,
             )  # fmt: skip
+            clocks[workers] = time_to_goal(results)[0]  # the run's clock at its last trial
         print(f"\n(b) sleepy objective (0.5 s), {args.trials} trials; 1 worker runs in-process, 2 on a LocalCluster")
         print(
             markdown_table(
-                ("workers", "wall (incl. start-up)", "trials/s", "throughput vs 1"),
+                ("workers", "wall (process + cluster start-up)", "run clock", "trials/s (clock)", "throughput vs 1"),
                 [
-                    (w, f"{walls[w]:.1f} s", f"{args.trials / walls[w]:.2f}", f"{walls[1] / walls[w]:.2f}x")
+                    (w, f"{walls[w]:.1f} s", f"{clocks[w]:.1f} s", f"{args.trials / clocks[w]:.2f}",
+                     f"{clocks[1] / clocks[w]:.2f}x")
                     for w in walls
                 ],
             )
-        )
+        )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -66,12 +66,12 @@ class ParallelRunner:
         trials = self.store.trials(self.run_record.id, rep)
         clock_now = None
         if self.real:
+            remote = s.workers > 1 or s.scheduler is not None
+            client = self._dask_client() if remote else None  # started before the clock: not charged to trials
             clock = WallClock(trials[-1].clock if trials else 0.0)
             clock_now = clock.now
-            if s.workers > 1 or s.scheduler is not None:
-                backend = DaskBackend(
-                    self._dask_client(), s.benchmark.objective, clock, self.resources, self.max_retries
-                )
+            if remote:
+                backend = DaskBackend(client, s.benchmark.objective, clock, self.resources, self.max_retries)
             else:
                 backend = InProcessBackend(s.benchmark.objective, clock)
         else:
