@@ -234,6 +234,10 @@ def _subcommand(args: list[str]) -> tuple[click.Command, list[str], str]:
         from commands.surrogates import surrogates
 
         return surrogates, args[1:], "hpo_runner.py surrogates"
+    if args and args[0] in ("compare", "report"):
+        from commands import compare
+
+        return getattr(compare, args[0]), args[1:], f"hpo_runner.py {args[0]}"
     return cli, args, "hpo_runner.py"
 
 

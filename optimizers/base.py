@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from searchspace.space import CandidatePool
+from searchspace.space import CandidatePool, SearchSpace
 
 
 @dataclass
@@ -48,3 +48,16 @@ class Optimizer(Protocol):
     def propose(self, history: History, pool: CandidatePool, rng: np.random.Generator) -> Proposal:
         """Choose one remaining candidate; must not change ``history`` or ``pool``."""
         ...
+
+
+def nearest_remaining(space: SearchSpace, pool: CandidatePool, config: dict) -> Proposal:
+    """The remaining candidate nearest (in the model encoding) to a configuration proposed off the pool."""
+    import pandas as pd
+
+    remaining = pool.remaining_positions()
+    if len(remaining) == 0:
+        raise LookupError("the candidate pool is exhausted")
+    target = space.encode(pd.DataFrame([config], dtype=object))[0]
+    distances = np.sum((pool.features[remaining] - target) ** 2, axis=1)
+    choice = int(np.argmin(distances))
+    return Proposal(int(remaining[choice]), {"proposed": config, "distance": float(np.sqrt(distances[choice]))})

@@ -16,9 +16,8 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
-from optimizers.base import History, Proposal
+from optimizers.base import History, Proposal, nearest_remaining
 from optimizers.transforms import Transform
 from searchspace.hyperparams import HyperParameter
 from searchspace.space import CandidatePool, SearchSpace
@@ -113,10 +112,7 @@ class TPEOptimizer:
         (doc,) = algo(new_ids, self._domain, self._trials, int(rng.integers(2**31 - 1)))
         internal = {name: values[0] for name, values in doc["misc"]["vals"].items() if values}
         config = {p.name: from_internal(p, internal[p.name]) for p in self.space.hyperparams}
-        target = self.space.encode(pd.DataFrame([config], dtype=object))[0]
-        distances = np.sum((pool.features[remaining] - target) ** 2, axis=1)
-        choice = int(np.argmin(distances))
-        return Proposal(int(remaining[choice]), {"proposed": config, "distance": float(np.sqrt(distances[choice]))})
+        return nearest_remaining(self.space, pool, config)
 
     def _sync(self, history: History, pool: CandidatePool) -> None:
         """Create the Trials on first use and insert the evaluations it has not seen yet."""

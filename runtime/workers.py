@@ -7,11 +7,12 @@ scheduler (``-w tcp://HOST:PORT``), asking each trial for the run_conf's ``resou
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from arms.modes import build_strategy
 from objectives.task import ObjectiveTask
 from runtime.backends import DaskBackend, InProcessBackend, SimulatedBackend, WallClock
+from runtime.dask_cluster import DaskConnection
 from runtime.loop import RepetitionOutcome
 from runtime.parallel import ParallelPlan, run_parallel_repetition
 
@@ -31,25 +32,7 @@ class ParallelRunner:
         self.max_failures = options.get("max_failures")
         self.resources = dict(options.get("resources", {})) or None
         self.real = isinstance(settings.benchmark, ObjectiveTask)
-        self._cluster: Any = None
-        self._client: Any = None
-
-    def _dask_client(self) -> Any:
-        if self._client is None:
-            from distributed import Client, LocalCluster
-
-            if self.settings.scheduler is not None:
-                self._client = Client(self.settings.scheduler, timeout="30s")
-            else:
-                self._cluster = LocalCluster(
-                    n_workers=self.settings.workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    resources=self.resources,
-                )
-                self._client = Client(self._cluster)
-        return self._client
+        self.dask = DaskConnection(settings.workers, settings.scheduler, self.resources)
 
     def _strategies(self) -> list:
         s = self.settings
@@ -67,7 +50,7 @@ class ParallelRunner:
         clock_now = None
         if self.real:
             remote = s.workers > 1 or s.scheduler is not None
-            client = self._dask_client() if remote else None  # started before the clock: not charged to trials
+            client = self.dask.client if remote else None  # started before the clock: not charged to trials
             clock = WallClock(trials[-1].clock if trials else 0.0)
             clock_now = clock.now
             if remote:
@@ -96,7 +79,4 @@ class ParallelRunner:
 
     def close(self) -> None:
         """Close the Dask client and the LocalCluster this runner started."""
-        if self._client is not None:
-            self._client.close()
-        if self._cluster is not None:
-            self._cluster.close()
+        self.dask.close()

@@ -68,7 +68,7 @@ def cli(capsys, tmp_path: Path):
 
     def call(*args: str) -> CliResult:
         argv = list(args)
-        if "--results" not in argv and argv[:1] != ["surrogates"]:
+        if "--results" not in argv and argv[:1] not in (["surrogates"], ["report"]):
             argv += ["--results", str(tmp_path / "results")]
         capsys.readouterr()
         code = hpo_runner.main(argv)
