@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO))
 from arms.modes import build_strategy  # noqa: E402
 from inputs.run_conf import RunConf  # noqa: E402
 from optimizers.base import History  # noqa: E402
+from peers.optimizers import optuna_distributions, skopt_dimensions  # noqa: E402
 from searchspace.hyperparams import HyperParameter  # noqa: E402
 from searchspace.space import CandidatePool, SearchSpace  # noqa: E402
 
@@ -107,23 +108,6 @@ def time_arm(model: str, spec: str, pool: CandidatePool, errors: np.ndarray, ord
     return times
 
 
-def optuna_distributions():
-    """The space as Optuna distributions."""
-    import optuna
-
-    out = {}
-    for hp in SPACE.hyperparams:
-        if hp.is_choice:
-            out[hp.name] = optuna.distributions.CategoricalDistribution(list(hp.range))
-        elif hp.type == "int" and not hp.is_power:
-            out[hp.name] = optuna.distributions.IntDistribution(*hp.bounds, log=hp.is_log)
-        elif hp.type == "int":
-            out[hp.name] = optuna.distributions.CategoricalDistribution(list(hp.levels()))
-        else:
-            out[hp.name] = optuna.distributions.FloatDistribution(*hp.bounds, log=hp.is_log)
-    return out
-
-
 def time_optuna(sampler_name: str, configs: list[dict], errors: list[float], n: int, steps: int) -> list[float]:
     """ask() + sampling every parameter, after n - 1 .. told trials."""
     import optuna
@@ -131,7 +115,7 @@ def time_optuna(sampler_name: str, configs: list[dict], errors: list[float], n: 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = optuna.samplers.GPSampler(seed=0) if sampler_name == "gp" else optuna.samplers.TPESampler(seed=0)
     study = optuna.create_study(sampler=sampler)
-    dists = optuna_distributions()
+    dists = optuna_distributions(SPACE)
     for config, err in zip(configs[: n - 1], errors[: n - 1], strict=True):
         study.add_trial(optuna.trial.create_trial(params=config, distributions=dists, value=err))
     times = []
@@ -148,16 +132,8 @@ def time_optuna(sampler_name: str, configs: list[dict], errors: list[float], n: 
 def time_skopt(configs: list[dict], errors: list[float], n: int, steps: int) -> list[float]:
     """tell(one point) + ask() of skopt's Optimizer(GP, gp_hedge)."""
     from skopt import Optimizer
-    from skopt.space import Categorical, Integer, Real
 
-    dims = []
-    for hp in SPACE.hyperparams:
-        if hp.is_choice or (hp.is_power and hp.type == "int"):
-            dims.append(Categorical(list(hp.levels()), name=hp.name))
-        elif hp.type == "int":
-            dims.append(Integer(*hp.bounds, name=hp.name))
-        else:
-            dims.append(Real(*hp.bounds, prior="log-uniform" if hp.is_log else "uniform", name=hp.name))
+    dims = skopt_dimensions(SPACE)
     opt = Optimizer(dims, base_estimator="GP", acq_func="gp_hedge", random_state=0, n_initial_points=1)
     points = [[c[hp.name] for hp in SPACE.hyperparams] for c in configs]
     opt.tell(points[: n - 2], errors[: n - 2])
