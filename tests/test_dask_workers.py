@@ -94,3 +94,21 @@ def test_a_worker_killed_mid_trial_loses_no_trial(cluster, tmp_path):
     assert [r[0] for r in stored] == list(range(6))
     assert len({r[1] for r in stored}) == 6  # each trial stored exactly once
     assert {r[2] for r in stored} == {"ok"}
+
+
+def test_compare_cells_run_on_the_scheduler_workers_as_they_run_here(cluster, tmp_path):
+    address, _ = cluster
+    base = [sys.executable, str(REPO / "hpo_runner.py"), "compare", "--benchmarks", "branin", "--strategies",
+            "RANDOM,GP-EI", "--reps", "2", "-et", "1h"]  # fmt: skip
+    remote = subprocess.run(
+        [*base, "--scheduler", address, "--results", str(tmp_path / "remote")], capture_output=True, text=True,
+        timeout=300, cwd=REPO,
+    )  # fmt: skip
+    assert remote.returncode == 0, remote.stderr
+    subprocess.run([*base, "--workers", "1", "--results", str(tmp_path / "here")], check=True, timeout=300, cwd=REPO)
+    query = (
+        "SELECT c.strategy, c.rep, t.trial, t.candidate, t.error FROM cell_trials t JOIN cells c USING (key)"
+        " ORDER BY 1, 2, 3"
+    )
+    rows = [sqlite3.connect(tmp_path / f / "compare.sqlite").execute(query).fetchall() for f in ("remote", "here")]
+    assert rows[0] == rows[1] and len({(r[0], r[1]) for r in rows[0]}) == 4
