@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from inputs.errors import InputError
+from hpo_mab.inputs.errors import InputError
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -194,7 +194,7 @@ def cli(
     unexpected error, 2 bad input, 3 a GOAL run stopped at its cap without reaching the goal, 130
     interrupted (stored trials are kept).
     """
-    from runtime.app import RunRequest, run_request
+    from hpo_mab.assembly.build import RunRequest, run_request
 
     request = RunRequest(
         config=config,
@@ -232,11 +232,11 @@ def cli(
 def _subcommand(args: list[str]) -> tuple[click.Command, list[str], str]:
     """The command to run: a subcommand group named by the first argument, else the optimiser."""
     if args and args[0] == "surrogates":
-        from commands.surrogates import surrogates
+        from hpo_mab.commands.surrogates import surrogates
 
         return surrogates, args[1:], "hpo_runner.py surrogates"
     if args and args[0] in ("compare", "report"):
-        from commands import compare
+        from hpo_mab.commands import compare
 
         return getattr(compare, args[0]), args[1:], f"hpo_runner.py {args[0]}"
     return cli, args, "hpo_runner.py"

@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from arms.strategy import LOGGER, Arm, Decision, safe_propose
-from optimizers.base import History
-from optimizers.bayes import ModelArmOptimizer, ModelCache
-from optimizers.transforms import Transform
-from searchspace.space import CandidatePool
+from hpo_mab.arms.strategy import LOGGER, Arm, Decision, safe_propose
+from hpo_mab.optimizers.base import History
+from hpo_mab.optimizers.bayes import ModelArmOptimizer, ModelCache
+from hpo_mab.optimizers.transforms import Transform
+from hpo_mab.searchspace.space import CandidatePool
 
 MIN_EPSILON = 0.1
 TIME_UNITS = {"H": 3600.0, "M": 60.0, "S": 1.0}

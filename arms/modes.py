@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from arms.bandits import EpsilonGreedy, Hedge, KnockOut, RoundRobin, UniformRandom
-from arms.strategy import Arm, SingleArm, Strategy
-from inputs.errors import InputError
-from inputs.run_conf import ARM_ACQUISITIONS, MODELS, RunConf
-from optimizers.bayes import ModelArmOptimizer, ModelCache, Surrogate
-from optimizers.gp import GaussianProcess
-from optimizers.random_search import RandomSearch
-from optimizers.rf import DEFAULTS as RF_DEFAULTS
-from optimizers.rf import RandomForestSurrogate
-from optimizers.tpe import TPEOptimizer
-from optimizers.transforms import transform_of
-from searchspace.space import SearchSpace
+from hpo_mab.arms.bandits import EpsilonGreedy, Hedge, KnockOut, RoundRobin, UniformRandom
+from hpo_mab.arms.strategy import Arm, SingleArm, Strategy
+from hpo_mab.inputs.errors import InputError
+from hpo_mab.inputs.run_conf import ARM_ACQUISITIONS, MODELS, RunConf
+from hpo_mab.optimizers.bayes import ModelArmOptimizer, ModelCache, Surrogate
+from hpo_mab.optimizers.gp import GaussianProcess
+from hpo_mab.optimizers.random_search import RandomSearch
+from hpo_mab.optimizers.rf import DEFAULTS as RF_DEFAULTS
+from hpo_mab.optimizers.rf import RandomForestSurrogate
+from hpo_mab.optimizers.tpe import TPEOptimizer
+from hpo_mab.optimizers.transforms import transform_of
+from hpo_mab.searchspace.space import SearchSpace
 
 DIV_SPECS = (
     "SEQ",

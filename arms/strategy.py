@@ -13,10 +13,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from optimizers.base import History, Optimizer, Proposal
-from optimizers.bayes import ModelCache
-from optimizers.random_search import RandomSearch
-from searchspace.space import CandidatePool
+from hpo_mab.optimizers.base import History, Optimizer, Proposal
+from hpo_mab.optimizers.bayes import ModelCache
+from hpo_mab.optimizers.random_search import RandomSearch
+from hpo_mab.searchspace.space import CandidatePool
 
 LOGGER = logging.getLogger("hpo_mab")
 FALLBACK = RandomSearch()

@@ -29,12 +29,12 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from arms.modes import build_strategy  # noqa: E402
-from inputs.run_conf import RunConf  # noqa: E402
-from optimizers.base import History  # noqa: E402
-from peers.optimizers import optuna_distributions, skopt_dimensions  # noqa: E402
-from searchspace.hyperparams import HyperParameter  # noqa: E402
-from searchspace.space import CandidatePool, SearchSpace  # noqa: E402
+from hpo_mab.arms.modes import build_strategy  # noqa: E402
+from hpo_mab.inputs.run_conf import RunConf  # noqa: E402
+from hpo_mab.optimizers.base import History  # noqa: E402
+from hpo_mab.peers.optimizers import optuna_distributions, skopt_dimensions  # noqa: E402
+from hpo_mab.searchspace.hyperparams import HyperParameter  # noqa: E402
+from hpo_mab.searchspace.space import CandidatePool, SearchSpace  # noqa: E402
 
 SPACE = SearchSpace(
     [

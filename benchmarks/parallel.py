@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from runtime.text_table import markdown_table  # noqa: E402
+from hpo_mab.terminal.text_table import markdown_table  # noqa: E402
 
 
 def run(args: list[str], results: Path) -> float:

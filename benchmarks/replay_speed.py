@@ -19,10 +19,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from runtime.app import RunRequest, build_settings  # noqa: E402
-from runtime.progress import Reporter  # noqa: E402
-from runtime.session import execute  # noqa: E402
-from surrogates.registry import load_benchmark  # noqa: E402
+from hpo_mab.assembly.build import RunRequest, build_settings  # noqa: E402
+from hpo_mab.assembly.session import execute  # noqa: E402
+from hpo_mab.surrogates.registry import load_benchmark  # noqa: E402
+from hpo_mab.terminal.progress import Reporter  # noqa: E402
 
 
 def timed(func) -> float:

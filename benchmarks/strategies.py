@@ -27,10 +27,10 @@ from scipy.stats import rankdata
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from runtime.app import RunRequest, build_settings  # noqa: E402
-from runtime.progress import Reporter  # noqa: E402
-from runtime.session import execute  # noqa: E402
-from surrogates.analytic import FUNCTIONS  # noqa: E402
+from hpo_mab.assembly.build import RunRequest, build_settings  # noqa: E402
+from hpo_mab.assembly.session import execute  # noqa: E402
+from hpo_mab.surrogates.analytic import FUNCTIONS  # noqa: E402
+from hpo_mab.terminal.progress import Reporter  # noqa: E402
 
 CHECKPOINTS_H = (1, 3, 6, 12)
 DEFAULT_STRATEGIES = [

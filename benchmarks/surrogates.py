@@ -21,10 +21,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from inputs.run_conf import PoolSettings  # noqa: E402
-from runtime.text_table import markdown_table  # noqa: E402
-from surrogates.materialize import materialize  # noqa: E402
-from surrogates.registry import bundled_names, load_benchmark  # noqa: E402
+from hpo_mab.inputs.run_conf import PoolSettings  # noqa: E402
+from hpo_mab.surrogates.materialize import materialize  # noqa: E402
+from hpo_mab.surrogates.registry import bundled_names, load_benchmark  # noqa: E402
+from hpo_mab.terminal.text_table import markdown_table  # noqa: E402
 
 
 def median_seconds(action, repeat: int) -> float:

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from searchspace.space import CandidatePool, SearchSpace
+from hpo_mab.searchspace.space import CandidatePool, SearchSpace
 
 
 @dataclass

@@ -14,10 +14,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from optimizers.acquisitions import acquisition, upper_bound
-from optimizers.base import History, Proposal
-from optimizers.transforms import Transform
-from searchspace.space import CandidatePool
+from hpo_mab.optimizers.acquisitions import acquisition, upper_bound
+from hpo_mab.optimizers.base import History, Proposal
+from hpo_mab.optimizers.transforms import Transform
+from hpo_mab.searchspace.space import CandidatePool
 
 INITIAL_RANDOM = 2  # the first proposals of a repetition are random, as in the original
 LAZY_BLOCK = 512  # candidates whose variance is computed at once in the bounded argmax

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimizers.base import History, Proposal
-from searchspace.space import CandidatePool
+from hpo_mab.optimizers.base import History, Proposal
+from hpo_mab.searchspace.space import CandidatePool
 
 
 class RandomSearch:

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimizers.base import History, Proposal, nearest_remaining
-from optimizers.transforms import Transform
-from searchspace.hyperparams import HyperParameter
-from searchspace.space import CandidatePool, SearchSpace
+from hpo_mab.optimizers.base import History, Proposal, nearest_remaining
+from hpo_mab.optimizers.transforms import Transform
+from hpo_mab.searchspace.hyperparams import HyperParameter
+from hpo_mab.searchspace.space import CandidatePool, SearchSpace
 
 logging.getLogger("hyperopt").setLevel(logging.WARNING)  # tpe.suggest logs every call at INFO
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from inputs.errors import InputError, show
-from inputs.hp_conf import HpConf, parse_hp_conf
+from hpo_mab.inputs.errors import InputError, show
+from hpo_mab.inputs.hp_conf import HpConf, parse_hp_conf
 
 PREFIX = "analytic:"
 DEFAULT_COST = {"seconds": 300.0, "spread": 0.0}

@@ -9,8 +9,8 @@ from typing import Protocol
 
 import numpy as np
 
-from inputs.hp_conf import HpConf
-from searchspace.space import CandidatePool, SearchSpace
+from hpo_mab.inputs.hp_conf import HpConf
+from hpo_mab.searchspace.space import CandidatePool, SearchSpace
 
 
 @dataclass(frozen=True)

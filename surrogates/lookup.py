@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from inputs.errors import InputError
-from inputs.hp_conf import HpConf
-from searchspace.space import CandidatePool, SearchSpace
-from surrogates.base import Result, curve_result, file_sha256, tenth_best
+from hpo_mab.inputs.errors import InputError
+from hpo_mab.inputs.hp_conf import HpConf
+from hpo_mab.searchspace.space import CandidatePool, SearchSpace
+from hpo_mab.surrogates.base import Result, curve_result, file_sha256, tenth_best
 
 EXTRA_PREFIX = "metric_"
 SUFFIXES = (".csv", ".csv.gz", ".parquet")

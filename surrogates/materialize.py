@@ -12,11 +12,11 @@ import gzip
 import json
 from pathlib import Path
 
-from inputs.errors import InputError
-from runtime.version import package_version
-from surrogates.base import tenth_best
-from surrogates.lookup import SUFFIXES, table_stem
-from surrogates.model_based import ModelBenchmark
+from hpo_mab.inputs.errors import InputError
+from hpo_mab.surrogates.base import tenth_best
+from hpo_mab.surrogates.lookup import SUFFIXES, table_stem
+from hpo_mab.surrogates.model_based import ModelBenchmark
+from hpo_mab.version import package_version
 
 
 def materialize(benchmark: ModelBenchmark, out: Path) -> dict[str, Path]:

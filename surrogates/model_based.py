@@ -15,11 +15,11 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from inputs.hp_conf import HpConf
-from inputs.run_conf import PoolSettings
-from searchspace.space import CandidatePool, SearchSpace
-from surrogates.base import Result, curve_result, tenth_best
-from surrogates.lookup import LookupTable
+from hpo_mab.inputs.hp_conf import HpConf
+from hpo_mab.inputs.run_conf import PoolSettings
+from hpo_mab.searchspace.space import CandidatePool, SearchSpace
+from hpo_mab.surrogates.base import Result, curve_result, tenth_best
+from hpo_mab.surrogates.lookup import LookupTable
 
 BATCH_ROWS = 50_000  # model input rows per inference call (larger batches get slower per row)
 

@@ -12,18 +12,18 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from inputs.errors import InputError
-from inputs.files import CONFIG_SUFFIXES, find_config, load_mapping
-from inputs.hp_conf import HpConf, load_hp_conf
-from inputs.run_conf import PoolSettings
-from surrogates import analytic, yahpo
-from surrogates.base import Benchmark
-from surrogates.lookup import LookupBenchmark, read_table, table_stem
-from surrogates.model_based import ModelBenchmark
+from hpo_mab.bundled import data_folder, hp_conf_folder
+from hpo_mab.inputs.errors import InputError
+from hpo_mab.inputs.files import CONFIG_SUFFIXES, find_config, load_mapping
+from hpo_mab.inputs.hp_conf import HpConf, load_hp_conf
+from hpo_mab.inputs.run_conf import PoolSettings
+from hpo_mab.surrogates import analytic, yahpo
+from hpo_mab.surrogates.base import Benchmark
+from hpo_mab.surrogates.lookup import LookupBenchmark, read_table, table_stem
+from hpo_mab.surrogates.model_based import ModelBenchmark
 
-REPO = Path(__file__).resolve().parents[1]
-BUNDLED_HP_CONF = REPO / "hp_conf"
-BUNDLED_DATA = REPO / "surrogates" / "data"
+BUNDLED_HP_CONF = hp_conf_folder()
+BUNDLED_DATA = data_folder()
 
 
 def bundled_names() -> list[str]:
@@ -203,7 +203,7 @@ def _file_info(path: Path) -> BenchmarkInfo:
 
 def _short(path: Path) -> str:
     try:
-        return str(path.relative_to(REPO))
+        return str(path.relative_to(BUNDLED_DATA.parents[1]))
     except ValueError:
         return str(path)
 

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from inputs.errors import InputError
-from inputs.hp_conf import HpConf, parse_hp_conf
-from surrogates.base import file_sha256
+from hpo_mab.inputs.errors import InputError
+from hpo_mab.inputs.hp_conf import HpConf, parse_hp_conf
+from hpo_mab.surrogates.base import file_sha256
 
 PREFIX = "yahpo:"
 DATA_ENV = "HPO_YAHPO_DATA"

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from optimizers.acquisitions import acquisition, expected_improvement, probability_of_improvement
-from optimizers.transforms import Transform, transform_of
+from hpo_mab.optimizers.acquisitions import acquisition, expected_improvement, probability_of_improvement
+from hpo_mab.optimizers.transforms import Transform, transform_of
 
 
 def phi(u):

@@ -7,12 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from inputs.errors import InputError
-from inputs.hp_conf import parse_hp_conf
-from inputs.run_conf import PoolSettings
-from surrogates import analytic
-from surrogates.model_based import ModelBenchmark
-from surrogates.registry import load_benchmark
+from hpo_mab.inputs.errors import InputError
+from hpo_mab.inputs.hp_conf import parse_hp_conf
+from hpo_mab.inputs.run_conf import PoolSettings
+from hpo_mab.surrogates import analytic
+from hpo_mab.surrogates.model_based import ModelBenchmark
+from hpo_mab.surrogates.registry import load_benchmark
 
 OPTIMA = {
     "branin": [(-math.pi, 12.275), (math.pi, 2.275), (9.42478, 2.475)],

@@ -7,18 +7,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from arms.strategy import Arm, SingleArm
-from inputs.hp_conf import parse_hp_conf
-from optimizers.base import History
-from optimizers.bayes import ModelArmOptimizer, ModelCache
-from optimizers.gp import GaussianProcess
-from optimizers.rf import RandomForestSurrogate
-from optimizers.tpe import from_internal, hyperopt_space, to_internal
-from optimizers.transforms import Transform
-from runtime.criteria import Overhead, StopCriterion
-from runtime.loop import run_repetition
-from runtime.store import ResultStore
-from surrogates.lookup import LookupBenchmark, read_table
+from hpo_mab.arms.strategy import Arm, SingleArm
+from hpo_mab.engine.criteria import Overhead, StopCriterion
+from hpo_mab.engine.loop import run_repetition
+from hpo_mab.inputs.hp_conf import parse_hp_conf
+from hpo_mab.optimizers.base import History
+from hpo_mab.optimizers.bayes import ModelArmOptimizer, ModelCache
+from hpo_mab.optimizers.gp import GaussianProcess
+from hpo_mab.optimizers.rf import RandomForestSurrogate
+from hpo_mab.optimizers.tpe import from_internal, hyperopt_space, to_internal
+from hpo_mab.optimizers.transforms import Transform
+from hpo_mab.store.sqlite import ResultStore
+from hpo_mab.surrogates.lookup import LookupBenchmark, read_table
 from tests.conftest import SMALL_HP_CONF, make_table
 
 MODES = [(m, s) for m in ("GP", "GP-NM", "GP-LE", "GP-HLE", "RF", "RF-LE", "RF-HLE") for s in ("EI", "PI", "UCB")]
@@ -205,8 +205,8 @@ def test_gp_ei_beats_random_on_branin_over_ten_seeds(cli, tmp_path):
 @pytest.mark.parametrize("acq", ["EI", "PI", "UCB"])
 @pytest.mark.parametrize("penalty", [False, True])
 def test_bounded_argmax_equals_the_exhaustive_argmax(tmp_path, acq, penalty):
-    from optimizers.acquisitions import acquisition
-    from optimizers.bayes import predicted_seconds
+    from hpo_mab.optimizers.acquisitions import acquisition
+    from hpo_mab.optimizers.bayes import predicted_seconds
 
     bench = small_benchmark(tmp_path, rows=300)
     pool, history, rng = bench.pool(), History(), np.random.default_rng(1)
@@ -227,7 +227,7 @@ def test_bounded_argmax_equals_the_exhaustive_argmax(tmp_path, acq, penalty):
 
 
 def test_tpe_internal_values_of_float_levels_written_as_integers():
-    from searchspace.hyperparams import HyperParameter
+    from hpo_mab.searchspace.hyperparams import HyperParameter
 
     rate = HyperParameter("rate", "float", "preordered", (0, 0.25, 0.5))
     flag = HyperParameter("flag", "bool", "categorical", (False, True))

@@ -5,17 +5,17 @@ import json
 import numpy as np
 import pytest
 
-from arms.bandits import EpsilonGreedy, Hedge, KnockOut, quantile_reward
-from arms.modes import build_strategy
-from arms.strategy import Arm, Decision
-from inputs.run_conf import RunConf, parse_run_conf
-from optimizers.base import History, Proposal
-from optimizers.bayes import ModelCache
-from optimizers.random_search import RandomSearch
-from runtime.criteria import Overhead, StopCriterion
-from runtime.loop import run_repetition
-from runtime.store import ResultStore
-from surrogates.base import Result
+from hpo_mab.arms.bandits import EpsilonGreedy, Hedge, KnockOut, quantile_reward
+from hpo_mab.arms.modes import build_strategy
+from hpo_mab.arms.strategy import Arm, Decision
+from hpo_mab.engine.criteria import Overhead, StopCriterion
+from hpo_mab.engine.loop import run_repetition
+from hpo_mab.inputs.run_conf import RunConf, parse_run_conf
+from hpo_mab.optimizers.base import History, Proposal
+from hpo_mab.optimizers.bayes import ModelCache
+from hpo_mab.optimizers.random_search import RandomSearch
+from hpo_mab.store.sqlite import ResultStore
+from hpo_mab.surrogates.base import Result
 from tests.test_arms import small_benchmark
 
 SIX = ["GP-HLE_EI", "GP-HLE_PI", "GP-HLE_UCB", "RF-HLE_EI", "RF-HLE_PI", "RF-HLE_UCB"]

@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from inputs.hp_conf import load_hp_conf
-from surrogates.generators import breast_cancer_gbm, digits_mlp
-from surrogates.registry import BUNDLED_DATA, bundled_names, load_benchmark
+from hpo_mab.inputs.hp_conf import load_hp_conf
+from hpo_mab.surrogates.generators import breast_cancer_gbm, digits_mlp
+from hpo_mab.surrogates.registry import BUNDLED_DATA, bundled_names, load_benchmark
 
 GENERATORS = {"digits-mlp": digits_mlp, "breast-cancer-gbm": breast_cancer_gbm}
 PARAMS = {

@@ -124,11 +124,14 @@ def test_report_reads_the_original_json_traces(cli, tmp_path):
         (["compare", "--benchmarks", "digits-mlp", "--strategies", ","], "error: --strategies: expected a comma"),
         (["report", "/no/such/place"], "error: /no/such/place: not found"),
         (["report", "."], "error: .: no compare.sqlite and no JSON traces"),
-        (["report", "conftest.py"], "error: conftest.py: not a JSON trace of the original format"),
+        (["report", "notes.json"], "error: notes.json: not a JSON trace of the original format"),
         (["report", ".", "--format", "pdf"], "error: --format: expected table, csv, json or html, got 'pdf'"),
     ],
 )
-def test_bad_compare_and_report_input_is_one_line(cli, args, message, monkeypatch):
-    monkeypatch.chdir(REPO / "tests")
+def test_bad_compare_and_report_input_is_one_line(cli, args, message, monkeypatch, tmp_path):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    (folder / "notes.json").write_text('{"not": "a trace"}')
+    monkeypatch.chdir(folder)
     result = cli(*args)
     assert result.code == 2 and result.err.startswith(message), result.err

@@ -4,8 +4,8 @@ import json
 
 import pandas as pd
 
-from inputs.hp_conf import load_hp_conf
-from surrogates.generators.digits_mlp import HP_CONF, generate, sample_configs
+from hpo_mab.inputs.hp_conf import load_hp_conf
+from hpo_mab.surrogates.generators.digits_mlp import HP_CONF, generate, sample_configs
 
 
 def test_configurations_are_a_stable_sobol_sample():

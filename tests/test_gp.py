@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from optimizers.gp import GaussianProcess, matern52
+from hpo_mab.optimizers.gp import GaussianProcess, matern52
 
 
 def dense_posterior(x, y, xc, theta):

@@ -4,8 +4,8 @@ import json
 import pytest
 import yaml
 
-from inputs.errors import InputError
-from inputs.hp_conf import load_hp_conf
+from hpo_mab.inputs.errors import InputError
+from hpo_mab.inputs.hp_conf import load_hp_conf
 from tests.conftest import SMALL_HP_CONF
 
 

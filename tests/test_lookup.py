@@ -3,9 +3,9 @@ import copy
 import numpy as np
 import pytest
 
-from inputs.errors import InputError
-from inputs.hp_conf import parse_hp_conf
-from surrogates.lookup import LookupBenchmark, read_table
+from hpo_mab.inputs.errors import InputError
+from hpo_mab.inputs.hp_conf import parse_hp_conf
+from hpo_mab.surrogates.lookup import LookupBenchmark, read_table
 from tests.conftest import SMALL_HP_CONF, make_table
 
 

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from objectives.python import PythonObjective
-from objectives.shell import ShellObjective
+from hpo_mab.objectives.python import PythonObjective
+from hpo_mab.objectives.shell import ShellObjective
 
 PY = sys.executable
 QUADRATIC = "examples/quadratic.json"

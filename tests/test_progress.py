@@ -4,9 +4,9 @@ import io
 
 from rich.console import Console
 
-from runtime.app import RunRequest, build_settings
-from runtime.progress import BarReporter
-from runtime.session import execute
+from hpo_mab.assembly.build import RunRequest, build_settings
+from hpo_mab.assembly.session import execute
+from hpo_mab.terminal.progress import BarReporter
 
 
 def test_progress_bar_follows_the_clock_to_the_end(small_bench, tmp_path):

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from reporting.html import format_float, write_html
-from reporting.plots import anytime_plot, arm_share_plot, rank_plot, success_plot
-from reporting.report import build_report, summary_tables, summary_text
-from reporting.summary import (
+from hpo_mab.reporting.html import format_float, write_html
+from hpo_mab.reporting.plots import anytime_plot, arm_share_plot, rank_plot, success_plot
+from hpo_mab.reporting.report import build_report, summary_tables, summary_text
+from hpo_mab.reporting.summary import (
     arm_shares,
     best_at,
     checkpoint_table,
@@ -24,7 +24,7 @@ from reporting.summary import (
     pairwise_tests,
     rank_table,
 )
-from reporting.tidy import (
+from hpo_mab.reporting.tidy import (
     TIDY_COLUMNS,
     add_best_so_far,
     find_json_traces,

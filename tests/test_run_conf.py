@@ -3,8 +3,8 @@ import json
 import pytest
 import yaml
 
-from inputs.errors import InputError
-from inputs.run_conf import DEFAULT_ARMS, PoolSettings, load_run_conf
+from hpo_mab.inputs.errors import InputError
+from hpo_mab.inputs.run_conf import DEFAULT_ARMS, PoolSettings, load_run_conf
 
 
 def load(tmp_path, data, name="run.json"):
@@ -111,7 +111,7 @@ def test_yaml_run_conf_errors_are_located(tmp_path):
 
 
 def test_bundled_arms_run_conf_is_the_default(tmp_path):
-    from runtime.app import BUNDLED_RUN_CONF, load_request_run_conf
+    from hpo_mab.assembly.build import BUNDLED_RUN_CONF, load_request_run_conf
 
     conf = load_request_run_conf("arms", None)
     assert conf.source == str(BUNDLED_RUN_CONF / "arms.yaml")

@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 from ConfigSpace import CategoricalHyperparameter, OrdinalHyperparameter, UniformFloatHyperparameter
 
-from searchspace.hyperparams import HyperParameter
-from searchspace.space import CandidatePool, SearchSpace
+from hpo_mab.searchspace.hyperparams import HyperParameter
+from hpo_mab.searchspace.space import CandidatePool, SearchSpace
 
 LR = HyperParameter("lr", "float", "continuous", (-4, -1), power_of=10, default=1e-3)
 UNITS = HyperParameter("units", "int", "discrete", (1, 4), power_of=2)

@@ -1,7 +1,7 @@
 import pytest
 
-from inputs.errors import InputError
-from inputs.timestr import budget_dirname, format_seconds, parse_seconds
+from hpo_mab.inputs.errors import InputError
+from hpo_mab.inputs.timestr import budget_dirname, format_seconds, parse_seconds
 
 
 @pytest.mark.parametrize(

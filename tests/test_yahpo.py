@@ -9,10 +9,10 @@ import onnxruntime
 import pandas as pd
 import pytest
 
-from inputs.errors import InputError
-from inputs.run_conf import PoolSettings
-from surrogates import yahpo
-from surrogates.registry import load_benchmark
+from hpo_mab.inputs.errors import InputError
+from hpo_mab.inputs.run_conf import PoolSettings
+from hpo_mab.surrogates import yahpo
+from hpo_mab.surrogates.registry import load_benchmark
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "yahpo"
 pytestmark = pytest.mark.skipif(not (DATA / "lcbench").is_dir(), reason=f"YAHPO data not found at {DATA}")

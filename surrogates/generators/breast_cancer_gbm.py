@@ -6,7 +6,7 @@ breast-cancer data (stratified 60/40 split, 341 train / 228 test). One epoch is 
 ``acc_e`` is the test accuracy of the first 5·e rounds (``staged_predict``), and ``train_time`` is
 the measured wall time of fitting all 200 rounds (evaluation excluded).
 
-    python -m surrogates.generators.breast_cancer_gbm [--rows 5000] [--jobs 2] [--out surrogates/data]
+    python -m hpo_mab.surrogates.generators.breast_cancer_gbm [--rows 5000] [--jobs 2] [--out surrogates/data]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from surrogates.generators import tables
+from hpo_mab.surrogates.generators import tables
 
 ROUNDS_PER_EPOCH = 5
 
@@ -60,7 +60,7 @@ RECIPE = tables.TableRecipe(
     "stratified), 200 boosting rounds; one epoch = 5 rounds, test accuracy of the first 5*e rounds",
     sobol_seed=20261126,
     default_rows=5000,
-    module="surrogates.generators.breast_cancer_gbm",
+    module="hpo_mab.surrogates.generators.breast_cancer_gbm",
     train_row=train_row,
 )
 HP_CONF = RECIPE.hp_conf_path

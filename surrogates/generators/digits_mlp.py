@@ -9,7 +9,7 @@ Rows are appended to a partial CSV as they finish, so the script can run in the 
 resume where it stopped; when every row is done it writes the sorted, gzip-compressed table and a
 metadata record next to it. Accuracies are reproducible for the seed; times are measurements.
 
-    python -m surrogates.generators.digits_mlp [--rows 12000] [--jobs 2] [--out surrogates/data]
+    python -m hpo_mab.surrogates.generators.digits_mlp [--rows 12000] [--jobs 2] [--out surrogates/data]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from surrogates.generators import tables
+from hpo_mab.surrogates.generators import tables
 
 
 @lru_cache(maxsize=1)
@@ -82,7 +82,7 @@ RECIPE = tables.TableRecipe(
     "trained with partial_fit one epoch at a time; test accuracy after each epoch",
     sobol_seed=20261125,
     default_rows=12000,
-    module="surrogates.generators.digits_mlp",
+    module="hpo_mab.surrogates.generators.digits_mlp",
     train_row=train_row,
 )
 HP_CONF = RECIPE.hp_conf_path

@@ -22,11 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from inputs.hp_conf import HpConf, load_hp_conf
-from searchspace.space import SearchSpace
+from hpo_mab.bundled import data_folder, hp_conf_folder
+from hpo_mab.inputs.hp_conf import HpConf, load_hp_conf
+from hpo_mab.searchspace.space import SearchSpace
 
-REPO = Path(__file__).resolve().parents[2]
-BUNDLED_DATA = REPO / "surrogates" / "data"
+BUNDLED_DATA = data_folder()
 
 TrainRow = Callable[[tuple[int, dict, int]], tuple[int, list[float], float]]
 
@@ -45,7 +45,7 @@ class TableRecipe:
     @property
     def hp_conf_path(self) -> Path:
         """The bundled hp_conf of the table."""
-        return REPO / "hp_conf" / f"{self.name}.json"
+        return hp_conf_folder() / f"{self.name}.json"
 
     def sample_configs(self, conf: HpConf, rows: int) -> list[dict]:
         """The table's configurations: the first ``rows`` points of the recipe's Sobol sequence."""

@@ -1,0 +1,1 @@
+"""Bundled hyperparameter configurations (package data: the JSON/YAML files of this folder)."""

@@ -1,0 +1,1 @@
+"""From validated input to a run: one assembly consumed by the CLI, compare and the server."""

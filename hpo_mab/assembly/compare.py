@@ -1,0 +1,280 @@
+"""Batch comparisons: strategies × benchmarks × repetitions, each cell one deterministic run.
+
+A cell (strategy, benchmark, rep) is repetition ``rep`` of the run ``hpo_runner.py BENCHMARK N -m
+MODE -s SPEC --seed S`` (same random streams), so a cell's trials do not depend on which worker
+ran it, nor on how many workers there were. Cells run in this process (``--workers 1``), on a Dask
+LocalCluster, or on a running scheduler; the client stores each finished cell with its trials in
+``compare.sqlite`` in one transaction, so a killed compare continues where it stopped and never
+re-runs a finished cell.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+
+from hpo_mab.arms.modes import build_strategy, resolve_mode
+from hpo_mab.arms.strategy import Arm, SingleArm
+from hpo_mab.assembly.build import RunRequest, build_settings
+from hpo_mab.assembly.session import RunSettings
+from hpo_mab.backends.dask_cluster import DaskConnection
+from hpo_mab.engine.loop import run_repetition
+from hpo_mab.inputs.errors import InputError
+from hpo_mab.inputs.run_conf import load_run_conf
+from hpo_mab.store.sqlite import ResultStore
+
+STORE_NAME = "compare.sqlite"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cells (
+    key TEXT PRIMARY KEY,
+    strategy TEXT NOT NULL,
+    benchmark TEXT NOT NULL,
+    rep INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    goal_error REAL,
+    stop_reason TEXT NOT NULL,
+    wall REAL NOT NULL,
+    settings TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cell_trials (
+    key TEXT NOT NULL REFERENCES cells (key),
+    trial INTEGER NOT NULL,
+    candidate INTEGER NOT NULL,
+    clock REAL NOT NULL,
+    error REAL NOT NULL,
+    exec_time REAL NOT NULL,
+    opt_time REAL NOT NULL,
+    arm TEXT NOT NULL,
+    PRIMARY KEY (key, trial)
+);
+"""
+
+
+@dataclass(frozen=True)
+class StrategySpec:
+    """A strategy of a comparison: a CLI mode/spec (optionally with a run_conf), or a peer system."""
+
+    label: str
+    mode: str = "RANDOM"
+    spec: str = "RANDOM"
+    conf: str | None = None
+    peer: str | None = None
+
+
+def parse_strategy(text: str) -> StrategySpec:
+    """``RANDOM``, ``GP-EI``, ``GP-HLE-EI``, ``DIV-BO-HEDGE-T``, ``DIV-HEDGE@my_run.yaml``, a run_conf file
+    (its arms under DIV-SEQ, labelled by its title), or a peer (``optuna-tpe``, ``smac-hpo``, ...)."""
+    from hpo_mab.peers.optimizers import PEERS
+
+    if text in PEERS:
+        return StrategySpec(text, peer=text)
+    name, _, conf = text.partition("@")
+    if not conf and Path(text).suffix in (".json", ".yaml", ".yml"):
+        title = load_run_conf(Path(text)).title
+        return StrategySpec(title, "DIV", "SEQ", text)
+    tokens = name.upper().split("-")
+    for cut in range(len(tokens), 0, -1):
+        mode, spec = "-".join(tokens[:cut]), "-".join(tokens[cut:]) or None
+        try:
+            mode, spec = resolve_mode(mode, spec)
+        except InputError:
+            continue
+        if mode == "BATCH":
+            break
+        return StrategySpec(text, mode, spec, conf or None)
+    raise InputError(
+        f"expected MODE-SPEC as on the command line (GP-EI, DIV-HEDGE, RANDOM), a run_conf file or a peer "
+        f"({', '.join(PEERS)}), got {text!r}",
+        key="--strategies",
+    )
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One (strategy, benchmark, repetition) of a comparison."""
+
+    strategy: StrategySpec
+    benchmark: str
+    rep: int
+    request: RunRequest  # the run this cell is a repetition of (num_trials irrelevant)
+    key: str
+    goal_error: float | None
+
+
+@dataclass(frozen=True)
+class CellResult:
+    """A finished cell: its trials as (trial, candidate, clock, error, exec_time, opt_time, arm)."""
+
+    key: str
+    stop_reason: str
+    wall: float
+    trials: list[tuple]
+
+
+def request_of(base: RunRequest, strategy: StrategySpec, benchmark: str) -> RunRequest:
+    """The run request of a strategy on a benchmark (peers are validated as RANDOM runs)."""
+    return replace(base, config=benchmark, mode=strategy.mode, spec=strategy.spec, conf=strategy.conf, num_trials=1)
+
+
+@lru_cache(maxsize=16)
+def settings_of(request: RunRequest) -> RunSettings:
+    """Validated settings with the benchmark loaded, once per process and request."""
+    return build_settings(request, lambda message: None)
+
+
+def plan_cells(base: RunRequest, strategies: list[StrategySpec], benchmarks: list[str], reps: int) -> list[Cell]:
+    """Every cell, validating each (strategy, benchmark) before anything runs."""
+    cells = []
+    for benchmark in benchmarks:
+        goal_error = None
+        for strategy in strategies:
+            request = request_of(base, strategy, benchmark)
+            settings = settings_of(request)
+            if goal_error is None:
+                goal = settings.benchmark.default_goal()
+                goal_error = None if goal is None else 1.0 - goal
+            identity = {**settings.identity(), "peer": strategy.peer, "seed": base.seed}
+            for rep in range(reps):
+                text = json.dumps({**identity, "rep": rep}, sort_keys=True)
+                key = hashlib.sha256(text.encode()).hexdigest()
+                cells.append(Cell(strategy, settings.benchmark.name, rep, request, key, goal_error))
+    return cells
+
+
+def run_cell(cell: Cell) -> CellResult:
+    """Run one cell (on a Dask worker or here) with one BLAS thread; returns its trials."""
+    from threadpoolctl import threadpool_limits
+
+    started = time.perf_counter()
+    settings = settings_of(cell.request)
+    benchmark = settings.benchmark
+    if cell.strategy.peer is not None:
+        from hpo_mab.peers.optimizers import make_peer
+
+        strategy = SingleArm(Arm(cell.strategy.peer, make_peer(cell.strategy.peer, benchmark.space)))
+    else:
+        strategy = build_strategy(
+            settings.mode,
+            settings.spec,
+            settings.run_conf,
+            benchmark.space,
+            settings.time_penalty,
+            oracle=lambda candidate: benchmark.evaluate(candidate).error,
+        )
+    with (
+        warnings.catch_warnings(),
+        threadpool_limits(1),
+        tempfile.TemporaryDirectory(prefix="hpo-cell-") as folder,
+        ResultStore(Path(folder) / "cell.sqlite") as store,
+    ):
+        # scikit-learn's forests say in a (daemonic) Dask worker that they use one job; they do anyway
+        warnings.filterwarnings("ignore", message="Inside a Dask worker with daemon=True")
+        record = store.create_run(
+            cell.key, {"benchmark": benchmark.name, "mode": settings.mode, "spec": settings.spec, "title": "cell"},
+            cell.request.seed, cell.rep + 1,
+        )  # fmt: skip
+        outcome = run_repetition(
+            benchmark=benchmark,
+            strategy=strategy,
+            criterion=settings.criterion,
+            overhead=settings.overhead,
+            store=store,
+            run_id=record.id,
+            rep=cell.rep,
+            seed=cell.request.seed,
+        )
+    trials = [(t.trial, t.candidate, t.clock, t.error, t.exec_time, t.opt_time, t.arm) for t in outcome.trials]
+    return CellResult(cell.key, outcome.stop_reason, time.perf_counter() - started, trials)
+
+
+class CompareStore:
+    """``compare.sqlite``: finished cells and their trials."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise InputError(f"not a compare store of hpo-mab ({exc})", str(path)) from None
+
+    def __enter__(self) -> CompareStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._db.close()
+
+    def done(self) -> set[str]:
+        """Keys of the finished cells."""
+        return {row[0] for row in self._db.execute("SELECT key FROM cells")}
+
+    def add(self, cell: Cell, result: CellResult) -> None:
+        """Store a finished cell and its trials atomically."""
+        settings = {"request": {k: str(v) for k, v in cell.request.__dict__.items()}, "peer": cell.strategy.peer}
+        self._db.execute("BEGIN")
+        try:
+            self._db.execute(
+                "INSERT INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (cell.key, cell.strategy.label, cell.benchmark, cell.rep, cell.request.seed, cell.goal_error,
+                 result.stop_reason, result.wall, json.dumps(settings, sort_keys=True)),
+            )  # fmt: skip
+            self._db.executemany(
+                "INSERT INTO cell_trials VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [(cell.key, *t) for t in result.trials]
+            )
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def tidy_rows(self) -> list[tuple]:
+        """(strategy, benchmark, rep, trial, clock, error, arm) of every stored trial."""
+        return self._db.execute(
+            "SELECT c.strategy, c.benchmark, c.rep, t.trial, t.clock, t.error, t.arm FROM cell_trials t"
+            " JOIN cells c ON c.key = t.key ORDER BY c.benchmark, c.strategy, c.rep, t.trial"
+        ).fetchall()
+
+    def goals(self) -> dict[str, float]:
+        """The default goal error of each benchmark (its 10th-best configuration)."""
+        rows = self._db.execute("SELECT benchmark, MAX(goal_error) FROM cells GROUP BY benchmark").fetchall()
+        return {bench: goal for bench, goal in rows if goal is not None}
+
+
+def run_cells(
+    cells: list[Cell],
+    store: CompareStore,
+    workers: int,
+    scheduler: str | None = None,
+    on_cell: Callable[[Cell, CellResult], None] = lambda cell, result: None,
+) -> int:
+    """Run the cells not stored yet; returns how many ran."""
+    done = store.done()
+    todo = [c for c in cells if c.key not in done]
+    by_key = {c.key: c for c in todo}
+    if not todo:
+        return 0
+    if workers == 1 and scheduler is None:
+        for cell in todo:
+            result = run_cell(cell)
+            store.add(cell, result)
+            on_cell(cell, result)
+        return len(todo)
+    from distributed import as_completed
+
+    with DaskConnection(workers, scheduler) as dask:
+        futures = dask.client.map(run_cell, todo, pure=False)
+        for future in as_completed(futures):
+            result = future.result()
+            store.add(by_key[result.key], result)
+            on_cell(by_key[result.key], result)
+    return len(todo)

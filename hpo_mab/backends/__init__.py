@@ -1,0 +1,1 @@
+"""Where trials run: simulated workers on the clock, this process, or Dask workers."""

@@ -1,0 +1,193 @@
+"""``hpo_runner.py compare`` and ``hpo_runner.py report``: batch comparisons and their summaries."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from hpo_mab.inputs.errors import InputError
+from hpo_mab.inputs.timestr import parse_seconds
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+DEFAULT_CHECKPOINTS = "1h,3h,6h,12h"
+
+
+def _names(text: str, key: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise InputError(f"expected a comma-separated list, got {text!r}", key=key)
+    return names
+
+
+@click.command(context_settings=CONTEXT)
+@click.option("--benchmarks", required=True, help="Comma-separated benchmarks (as CONFIG of a run).")
+@click.option(
+    "--strategies",
+    required=True,
+    help="Comma-separated: MODE-SPEC as on the CLI (RANDOM, GP-EI, DIV-HEDGE, DIV-EG@run.yaml), run_conf files,"
+    " or peers (optuna-tpe, optuna-gp, smac-hpo, hyperopt-tpe, skopt-gphedge).",
+)
+@click.option("--reps", type=click.IntRange(min=1), default=30, show_default=True, help="Repetitions per cell.")
+@click.option("-e", "--exp_crt", default="TIME", type=click.Choice(["TIME", "GOAL"], case_sensitive=False))
+@click.option("-et", "--exp_time", default="12h", show_default=True, help="TIME budget per repetition.")
+@click.option("-eg", "--exp_goal", type=float, default=None, help="GOAL error. [default: each 10th-best]")
+@click.option("--max-trials", "max_trials", type=click.IntRange(min=1), default=None)
+@click.option("--overhead", default="none", show_default=True, help="Optimizer time charged: measured, none, SECONDS.")
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True)
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None, help="Dask LocalCluster workers. [default: CPU count]"
+)
+@click.option("--scheduler", default=None, help="A running Dask scheduler (tcp://HOST:PORT) instead.")
+@click.option("-hc", "--hp_conf", "hp_conf_dir", type=click.Path(path_type=Path), default=None)
+@click.option("--yahpo-data", type=click.Path(path_type=Path), default=None)
+@click.option("--results", type=click.Path(path_type=Path), default=Path("results/compare"), show_default=True)
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def compare(
+    benchmarks: str,
+    strategies: str,
+    reps: int,
+    exp_crt: str,
+    exp_time: str,
+    exp_goal: float | None,
+    max_trials: int | None,
+    overhead: str,
+    seed: int,
+    workers: int | None,
+    scheduler: str | None,
+    hp_conf_dir: Path | None,
+    yahpo_data: Path | None,
+    results: Path,
+    debug: bool,
+) -> None:
+    """Run every (strategy, benchmark, repetition) cell; finished cells are kept and skipped on a re-run."""
+    from hpo_mab.assembly.build import RunRequest
+    from hpo_mab.assembly.compare import STORE_NAME, CompareStore, parse_strategy, plan_cells, run_cells
+    from hpo_mab.inputs.cli_values import parse_worker_url
+
+    specs = [parse_strategy(s) for s in _names(strategies, "--strategies")]
+    base = RunRequest(
+        config="",
+        num_trials=1,
+        criterion=exp_crt.upper(),
+        goal=exp_goal,
+        exp_time=exp_time,
+        hp_conf_dir=hp_conf_dir,
+        seed=seed,
+        max_trials=max_trials,
+        overhead=overhead,
+        yahpo_data=yahpo_data,
+        log_level="error",
+    )
+    scheduler = parse_worker_url(scheduler) if scheduler else None
+    cells = plan_cells(base, specs, _names(benchmarks, "--benchmarks"), reps)
+    if results.exists() and not results.is_dir():
+        raise InputError(f"not a folder: {results}", key="--results")
+    workers = workers or os.cpu_count() or 1
+    with CompareStore(results / STORE_NAME) as store:
+        todo = len(cells) - len(store.done() & {c.key for c in cells})
+        click.echo(f"{len(cells)} cells ({len(cells) - todo} stored), {todo} to run on {workers} worker(s)", err=True)
+        with _progress(todo) as advance:
+            ran = run_cells(cells, store, workers, scheduler, lambda cell, result: advance())
+    click.echo(f"ran {ran} cells; summarise with: hpo_runner.py report {results}")
+
+
+class _progress:
+    """A rich progress bar counting cells on a terminal, nothing otherwise."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self._bar = None
+
+    def __enter__(self):
+        if sys.stderr.isatty() and self.total:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+            self._bar = Progress("cells", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("cells", total=self.total)
+        return self._advance
+
+    def _advance(self) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "formats",
+    default="table",
+    show_default=True,
+    help="Comma-separated: table (terminal), csv, json, html.",
+)
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="Folder of the files. [default: RESULTS/report]"
+)
+@click.option("--checkpoints", default=DEFAULT_CHECKPOINTS, show_default=True, help="Times of the summary tables.")
+@click.option("--goal", "goal_options", multiple=True, help="BENCHMARK=ERROR, for traces without a known goal.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def report(
+    results: Path, formats: str, out: Path | None, checkpoints: str, goal_options: tuple[str, ...], debug: bool
+) -> None:
+    """Summarise RESULTS: a compare folder (compare.sqlite), or JSON traces (ours or the original's)."""
+    from hpo_mab.reporting.report import build_report, summary_tables, summary_text
+
+    chosen = set(_names(formats, "--format"))
+    unknown = chosen - {"table", "csv", "json", "html"}
+    if unknown:
+        raise InputError(f"expected table, csv, json or html, got {sorted(unknown)[0]!r}", key="--format")
+    times = [parse_seconds(t, "--checkpoints") for t in _names(checkpoints, "--checkpoints")]
+    tidy, goals = load_results(results)
+    for option in goal_options:
+        bench, sep, value = option.partition("=")
+        try:
+            goals[bench] = float(value) if sep else float("nan")
+        except ValueError:
+            goals[bench] = float("nan")
+        if not sep or goals[bench] != goals[bench]:
+            raise InputError(f"expected BENCHMARK=ERROR, got {option!r}", key="--goal")
+    if "table" in chosen:
+        click.echo(summary_text(summary_tables(tidy, goals, times)))
+    files = chosen - {"table"}
+    if files:
+        folder = out if out is not None else (results if results.is_dir() else results.parent) / "report"
+        written = build_report(tidy, goals, times, folder, files)
+        click.echo(
+            f"wrote {len(written)} files to {folder}" + (f" (open {folder / 'report.html'})" if "html" in files else "")
+        )
+
+
+def load_results(results: Path) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The tidy trials and the known goals of a compare folder, or of JSON traces."""
+    from hpo_mab.assembly.compare import STORE_NAME, CompareStore
+    from hpo_mab.reporting.tidy import TIDY_COLUMNS, add_best_so_far, find_json_traces, read_json_traces
+
+    if not results.exists():
+        raise InputError("not found", str(results))
+    if results.is_dir() and (results / STORE_NAME).is_file():
+        with CompareStore(results / STORE_NAME) as store:
+            rows, goals = store.tidy_rows(), store.goals()
+        frame = pd.DataFrame(rows, columns=[c for c in TIDY_COLUMNS if c != "best_so_far"])
+    else:
+        paths = [results] if results.is_file() else find_json_traces(results)
+        if not paths:
+            raise InputError("no compare.sqlite and no JSON traces (<name>(N).json) here", str(results))
+        try:
+            frame = read_json_traces(paths)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(
+                f"not a JSON trace of the original format ({type(exc).__name__}: {exc})", str(results)
+            ) from None
+        goals = {}
+    if frame.empty:
+        raise InputError("no trials to report", str(results))
+    return add_best_so_far(frame), goals

@@ -1,0 +1,1 @@
+"""The trial loop, its clock and stopping criteria."""

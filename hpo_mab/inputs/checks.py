@@ -1,0 +1,57 @@
+"""Small validation helpers shared by the config readers; each raises a located InputError."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hpo_mab.inputs.errors import InputError, show
+
+
+def join(path: str, key: str | int) -> str:
+    """Key path ``a.b`` or ``a[0]``."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
+def check_keys(mapping: Any, source: str, path: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict:
+    """Check that ``mapping`` is a dict with only ``allowed`` keys and all ``required`` ones."""
+    if not isinstance(mapping, dict):
+        raise InputError(f"expected a mapping, got {show(mapping)}", source, path or None)
+    for key in mapping:
+        if key not in allowed:
+            raise InputError(f"unknown key (expected one of: {', '.join(allowed)})", source, join(path, str(key)))
+    for key in required:
+        if key not in mapping:
+            raise InputError("missing required key", source, join(path, key))
+    return mapping
+
+
+def is_number(value: Any) -> bool:
+    """True for int and float, not bool."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def number(value: Any, source: str, path: str, *, positive: bool = False, integer: bool = False):
+    """Check a number (optionally a positive one, optionally an integer)."""
+    desc = ("a positive " if positive else "an " if integer else "a ") + ("integer" if integer else "number")
+    ok = isinstance(value, int) if integer else is_number(value)
+    if not ok or isinstance(value, bool) or (positive and value <= 0):
+        raise InputError(f"expected {desc}, got {show(value)}", source, path)
+    return value
+
+
+def string(value: Any, source: str, path: str, choices: tuple[str, ...] | None = None) -> str:
+    """Check a string, optionally one of ``choices``."""
+    if not isinstance(value, str):
+        raise InputError(f"expected a string, got {show(value)}", source, path)
+    if choices is not None and value not in choices:
+        raise InputError(f"expected one of {', '.join(choices)}, got {show(value)}", source, path)
+    return value
+
+
+def boolean(value: Any, source: str, path: str) -> bool:
+    """Check a boolean."""
+    if not isinstance(value, bool):
+        raise InputError(f"expected true or false, got {show(value)}", source, path)
+    return value

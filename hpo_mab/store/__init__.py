@@ -1,0 +1,1 @@
+"""Where results go: the SQLite store, the compare store, and exports (JSON traces, CSV, internals)."""

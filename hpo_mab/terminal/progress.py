@@ -1,0 +1,112 @@
+"""What the user sees while a run goes: one line per trial (``-l log``), a progress bar, or nothing."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from hpo_mab.engine.criteria import StopCriterion
+from hpo_mab.engine.loop import RepetitionOutcome
+from hpo_mab.inputs.timestr import format_seconds
+from hpo_mab.store.sqlite import RunRecord, Trial
+
+
+class Reporter:
+    """Silent reporter; the base of the others."""
+
+    def start(self, run: RunRecord, num_reps: int, criterion: StopCriterion) -> None:
+        """A run starts (or resumes)."""
+
+    def rep_start(self, rep: int) -> None:
+        """A repetition starts (or resumes)."""
+
+    def trial(self, trial: Trial, best_error: float) -> None:
+        """A trial has been stored."""
+
+    def rep_end(self, outcome: RepetitionOutcome) -> None:
+        """A repetition has stopped."""
+
+    def close(self) -> None:
+        """The run is over."""
+
+
+class LineReporter(Reporter):
+    """One line per trial: repetition, trial, arm, error, best so far, clock."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    @property
+    def stream(self) -> TextIO:
+        """The output stream (standard output unless given)."""
+        return self._stream or sys.stdout
+
+    def start(self, run: RunRecord, num_reps: int, criterion: StopCriterion) -> None:
+        """Print the run header."""
+        print(
+            f"run #{run.id} {run.benchmark} {run.mode}-{run.spec} seed {run.seed}, {num_reps} repetition(s)",
+            file=self.stream,
+            flush=True,
+        )
+
+    def trial(self, trial: Trial, best_error: float) -> None:
+        """Print one trial line."""
+        print(
+            f"rep {trial.rep} trial {trial.trial:4d} {trial.arm:<12} error {trial.error:.6f} "
+            f"best {best_error:.6f} clock {format_seconds(trial.clock)}",
+            file=self.stream,
+            flush=True,
+        )
+
+    def rep_end(self, outcome: RepetitionOutcome) -> None:
+        """Print why the repetition stopped."""
+        print(
+            f"rep {outcome.rep} stopped: {outcome.stop_reason} after {len(outcome.trials)} trials",
+            file=self.stream,
+            flush=True,
+        )
+
+
+class BarReporter(Reporter):
+    """A rich progress bar over repetitions, advancing with the clock (TIME) or trials (GOAL)."""
+
+    def __init__(self, console=None) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+            transient=False,
+            console=console or Console(stderr=True),
+        )
+        self._task = None
+        self._criterion: StopCriterion | None = None
+
+    def start(self, run: RunRecord, num_reps: int, criterion: StopCriterion) -> None:
+        """Start the bar."""
+        self._criterion = criterion
+        total = num_reps * (criterion.budget if criterion.kind == "TIME" else 1.0)
+        self._progress.start()
+        self._task = self._progress.add_task(f"{run.benchmark} {run.mode}-{run.spec}", total=total, status="")
+        self._reps_done = 0
+
+    def trial(self, trial: Trial, best_error: float) -> None:
+        """Advance to the trial's clock."""
+        done = self._reps_done * (self._criterion.budget if self._criterion.kind == "TIME" else 1.0)
+        within = min(trial.clock, self._criterion.budget) if self._criterion.kind == "TIME" else 0.0
+        self._progress.update(
+            self._task, completed=done + within, status=f"rep {trial.rep} trial {trial.trial} best {best_error:.5f}"
+        )
+
+    def rep_end(self, outcome: RepetitionOutcome) -> None:
+        """Count a finished repetition."""
+        self._reps_done += 1
+        unit = self._criterion.budget if self._criterion.kind == "TIME" else 1.0
+        self._progress.update(self._task, completed=self._reps_done * unit)
+
+    def close(self) -> None:
+        """Stop the bar."""
+        self._progress.stop()

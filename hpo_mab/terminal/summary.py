@@ -1,0 +1,40 @@
+"""The short summary printed at the end of a run."""
+
+from __future__ import annotations
+
+import statistics
+
+from hpo_mab.assembly.session import RunReport, best_trial
+from hpo_mab.inputs.timestr import format_seconds
+
+
+def summary_lines(report: RunReport) -> list[str]:
+    """Best configuration, its error/accuracy and when it was found; per-repetition bests."""
+    trials = [t for o in report.outcomes for t in o.trials]
+    lines = [
+        f"run #{report.run.id}: {report.run.benchmark} {report.run.mode}-{report.run.spec}, "
+        f"seed {report.run.seed}, {len(report.outcomes)} repetition(s), {len(trials)} trials"
+    ]
+    for outcome in report.outcomes:
+        best = best_trial(outcome.trials)
+        if best is None:
+            lines.append(f"  rep {outcome.rep}: no trial ({outcome.stop_reason})")
+            continue
+        lines.append(
+            f"  rep {outcome.rep}: best error {best.error:.6f} (accuracy {best.accuracy:.6f}) at trial {best.trial}, "
+            f"clock {format_seconds(best.clock)}; {len(outcome.trials)} trials, stopped: {outcome.stop_reason}"
+        )
+    best = best_trial(trials)
+    if best is not None:
+        bests = [min(t.error for t in o.trials) for o in report.outcomes if o.trials]
+        lines.append(f"median best error over repetitions: {statistics.median(bests):.6f}")
+        lines.append(
+            f"best: error {best.error:.6f}, accuracy {best.accuracy:.6f} (rep {best.rep}, trial {best.trial}, "
+            f"candidate {best.candidate}, found at clock {format_seconds(best.clock)})"
+        )
+        lines.append("best configuration: " + ", ".join(f"{k}={v!r}" for k, v in best.config.items()))
+    lines.append(f"trace: {report.trace_path}")
+    lines.append(f"trials: {report.csv_path}")
+    if report.internals_path:
+        lines.append(f"internals: {report.internals_path}")
+    return lines
