@@ -23,25 +23,45 @@ def _upper(ctx: click.Context, param: click.Parameter, value: str | None) -> str
     return value.upper() if value is not None else None
 
 
+class RegistryHelp(click.Option):
+    """An option whose help lists what the plug-in registries hold, built when the help is shown."""
+
+    def __init__(self, *args, help_of, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.help_of = help_of
+
+    def get_help_record(self, ctx: click.Context):
+        """Fill in the help from the registries, then render it."""
+        self.help = self.help_of()
+        return super().get_help_record(ctx)
+
+
+def _mode_help() -> str:
+    from hpo_mab.assembly.methods import ALIASES, available
+
+    singles = [m for m in available() if m not in ("RANDOM", "DIV", "BATCH")]
+    alias = {m: [a for a, target in ALIASES.items() if target == m] for m in ("RANDOM", "DIV", "TPE")}
+    return (
+        f"DIV (alias {', '.join(alias['DIV'])}: the run_conf's arms under a strategy), BATCH (workers: -s SYNC or"
+        f" ASYNC), or one arm: RANDOM (alias {', '.join(alias['RANDOM'])}), {', '.join(singles)}. [default: DIV]"
+    )
+
+
+def _spec_help() -> str:
+    from hpo_mab.arms.catalog import MODELS, STRATEGIES
+
+    acquisitions = list(dict.fromkeys(a for e in MODELS for a in e.facts["acquisitions"] if a != "RANDOM"))
+    return (
+        f"DIV strategy ({', '.join(STRATEGIES.names())}) or the arm's acquisition ({', '.join(acquisitions)};"
+        " RANDOM for random search and TPE's random sampler). [default: SEQ for DIV, EI, RANDOM for RANDOM]"
+    )
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.argument("config")
 @click.argument("num_trials", type=click.IntRange(min=1))
-@click.option(
-    "-m",
-    "--mode",
-    default=None,
-    callback=_upper,
-    help="DIV (alias ADA: the run_conf's arms under a strategy), or one arm: RANDOM (alias SOBOL), GP, GP-NM,"
-    " GP-LE, GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, TPE-HLE. [default: DIV]",
-)
-@click.option(
-    "-s",
-    "--spec",
-    default=None,
-    callback=_upper,
-    help="DIV strategy (SEQ, RANDOM, HEDGE, BO-HEDGE[-T|-LE|-LET], EG[-LE], GT[-LE], SKO) or the arm's"
-    " acquisition (EI, PI, UCB; RANDOM for random search). [default: SEQ for DIV, EI, RANDOM for RANDOM]",
-)
+@click.option("-m", "--mode", default=None, callback=_upper, cls=RegistryHelp, help_of=_mode_help)
+@click.option("-s", "--spec", default=None, callback=_upper, cls=RegistryHelp, help_of=_spec_help)
 @click.option(
     "-e",
     "--exp_crt",
@@ -194,7 +214,8 @@ def cli(
     unexpected error, 2 bad input, 3 a GOAL run stopped at its cap without reaching the goal, 130
     interrupted (stored trials are kept).
     """
-    from hpo_mab.assembly.build import RunRequest, run_request
+    from hpo_mab.assembly.request import RunRequest
+    from hpo_mab.commands.run import run_request
 
     request = RunRequest(
         config=config,
@@ -229,17 +250,27 @@ def cli(
         sys.exit(EXIT_GOAL_NOT_REACHED)
 
 
-def _subcommand(args: list[str]) -> tuple[click.Command, list[str], str]:
-    """The command to run: a subcommand group named by the first argument, else the optimiser."""
-    if args and args[0] == "surrogates":
-        from hpo_mab.commands.surrogates import surrogates
+SUBCOMMANDS = {  # name -> where its click command lives (imported only when used)
+    "surrogates": "hpo_mab.commands.surrogates:surrogates",
+    "compare": "hpo_mab.commands.compare:compare",
+    "report": "hpo_mab.commands.compare:report",
+}
 
-        return surrogates, args[1:], "hpo_runner.py surrogates"
-    if args and args[0] in ("compare", "report"):
-        from hpo_mab.commands import compare
 
-        return getattr(compare, args[0]), args[1:], f"hpo_runner.py {args[0]}"
-    return cli, args, "hpo_runner.py"
+def _program(argv0: str) -> str:
+    """How the user called us: the ``hpo-runner`` script or ``hpo_runner.py``."""
+    name = Path(argv0).name
+    return name if name in ("hpo-runner", "hpo_runner.py") else "hpo_runner.py"
+
+
+def _subcommand(args: list[str], program: str) -> tuple[click.Command, list[str], str]:
+    """The command to run: a subcommand named by the first argument, else the optimiser."""
+    if args and args[0] in SUBCOMMANDS:
+        import importlib
+
+        module, _, name = SUBCOMMANDS[args[0]].partition(":")
+        return getattr(importlib.import_module(module), name), args[1:], f"{program} {args[0]}"
+    return cli, args, program
 
 
 def split_short_equals(argv: list[str]) -> list[str]:
@@ -255,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; bad input is one line on stderr with exit code 2, no traceback unless --debug."""
     args = split_short_equals(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
-    command, args, prog = _subcommand(args)
+    command, args, prog = _subcommand(args, _program(sys.argv[0]))
     try:
         command.main(args=args, prog_name=prog, standalone_mode=False)
     except InputError as exc:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from hpo_mab.arms.options import TIME_UNITS
 from hpo_mab.arms.strategy import LOGGER, Arm, Decision, safe_propose
 from hpo_mab.optimizers.base import History
 from hpo_mab.optimizers.bayes import ModelArmOptimizer, ModelCache
@@ -26,7 +27,6 @@ from hpo_mab.optimizers.transforms import Transform
 from hpo_mab.searchspace.space import CandidatePool
 
 MIN_EPSILON = 0.1
-TIME_UNITS = {"H": 3600.0, "M": 60.0, "S": 1.0}
 
 
 def quantile_reward(error: float, earlier: list[float]) -> float:
@@ -42,7 +42,7 @@ class Bandit:
 
     name = "BANDIT"
 
-    def __init__(self, arms: list[Arm], models: ModelCache, options: dict[str, Any]) -> None:
+    def __init__(self, arms: list[Arm], models: ModelCache, options: Any = None) -> None:
         self.arms = arms
         self.models = models
         self.options = options
@@ -122,10 +122,10 @@ class EpsilonGreedy(Bandit):
     def epsilon(self, step: int, clock: float) -> float:
         """The exploration probability now."""
         if self.by_time:
-            unit = TIME_UNITS[self.options.get("time_unit", "H")]
+            unit = TIME_UNITS[self.options.time_unit]
             return max(MIN_EPSILON, 1.0 / math.sqrt(math.ceil(clock / unit) + 1))
-        init = float(self.options.get("init_eps", 1.0))
-        decay = float(self.options.get("decay_factor", 5))
+        init = float(self.options.init_eps)
+        decay = float(self.options.decay_factor)
         return max(MIN_EPSILON, init - 0.1 * math.floor(step / (len(self.arms) * decay)))
 
     def choose(self, step, history, pool, rng, clock):
@@ -164,7 +164,7 @@ class KnockOut(Bandit):
     def choose(self, step, history, pool, rng, clock):
         """Next surviving arm; knock one out on schedule."""
         knocked = None
-        period = len(self.arms) * int(self.options.get("knockout_period", 10))
+        period = len(self.arms) * int(self.options.knockout_period)
         if step > 0 and step % period == 0 and len(self.alive) > 2:
             knocked = max(self.alive, key=lambda i: (self.rank_sums[i], i))
             self.alive.remove(knocked)
@@ -232,7 +232,7 @@ class Hedge(Bandit):
 
     def probabilities(self) -> np.ndarray:
         """p_i proportional to exp(eta * g_i), computed stably."""
-        eta = float(self.options.get("eta", 1.0))
+        eta = float(self.options.eta)
         z = eta * np.asarray(self.gains)
         z -= z.max()
         p = np.exp(z)
@@ -282,7 +282,7 @@ class Hedge(Bandit):
             normalised = np.where(finite, (credits - lo) / span, 0.5)
         else:
             normalised = np.full(len(credits), 0.5)
-        discount = float(self.options.get("discount", 1.0))
+        discount = float(self.options.discount)
         self.gains = [discount * g + float(c) for g, c in zip(self.gains, normalised, strict=True)]
         self.values = list(self.gains)
         self.nominees = None

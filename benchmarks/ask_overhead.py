@@ -29,7 +29,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from hpo_mab.arms.modes import build_strategy  # noqa: E402
+from hpo_mab.assembly.methods import method_of, resolve_mode  # noqa: E402
 from hpo_mab.inputs.run_conf import RunConf  # noqa: E402
 from hpo_mab.optimizers.base import History  # noqa: E402
 from hpo_mab.peers.optimizers import optuna_distributions, skopt_dimensions  # noqa: E402
@@ -87,7 +87,7 @@ def time_arm(model: str, spec: str, pool: CandidatePool, errors: np.ndarray, ord
     The history grows along a fixed random order, so every system sees the same data; steps are
     timed at history sizes n .. n + steps - 1, after one untimed warm-up step.
     """
-    strategy = build_strategy(model, spec, RunConf(), SPACE)
+    (strategy,) = method_of(*resolve_mode(model, spec), RunConf()).strategies(RunConf(), SPACE, False, None)
     rng = np.random.default_rng(0)
     history = History()
     pool.reset()

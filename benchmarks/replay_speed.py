@@ -19,10 +19,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from hpo_mab.assembly.build import RunRequest, build_settings  # noqa: E402
-from hpo_mab.assembly.session import execute  # noqa: E402
+from hpo_mab.assembly.build import assemble  # noqa: E402
+from hpo_mab.assembly.observer import Reporter  # noqa: E402
+from hpo_mab.assembly.request import RunRequest  # noqa: E402
+from hpo_mab.assembly.session import SessionSettings, execute  # noqa: E402
 from hpo_mab.surrogates.registry import load_benchmark  # noqa: E402
-from hpo_mab.terminal.progress import Reporter  # noqa: E402
 
 
 def timed(func) -> float:
@@ -38,12 +39,9 @@ def measure(config: str, reps: int, budget: str, repeat: int) -> list[tuple[str,
     runs, trials = [], []
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as tmp:
-            request = RunRequest(
-                config=config, num_trials=reps, mode="RANDOM", exp_time=budget, seed=1, results_dir=Path(tmp)
-            )
-            settings = build_settings(request, warn=lambda message: None)
+            assembly = assemble(RunRequest(config=config, mode="RANDOM", exp_time=budget), warn=lambda message: None)
             start = time.perf_counter()
-            report = execute(settings, Reporter())
+            report = execute(assembly, SessionSettings(reps, Path(tmp), seed=1), Reporter())
             runs.append(time.perf_counter() - start)
             trials.append(sum(len(o.trials) for o in report.outcomes))
     starts = [

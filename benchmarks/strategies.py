@@ -27,10 +27,10 @@ from scipy.stats import rankdata
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from hpo_mab.assembly.build import RunRequest, build_settings  # noqa: E402
-from hpo_mab.assembly.session import execute  # noqa: E402
+from hpo_mab.assembly.build import assemble  # noqa: E402
+from hpo_mab.assembly.request import RunRequest  # noqa: E402
+from hpo_mab.assembly.session import run  # noqa: E402
 from hpo_mab.surrogates.analytic import FUNCTIONS  # noqa: E402
-from hpo_mab.terminal.progress import Reporter  # noqa: E402
 
 CHECKPOINTS_H = (1, 3, 6, 12)
 DEFAULT_STRATEGIES = [
@@ -99,7 +99,7 @@ def run_cell(config: str, strategy: str, reps: int, budget: str, results: str, s
         results_dir=Path(results),
         rerun=True,
     )
-    report = execute(build_settings(request, warn=lambda message: None), Reporter())
+    report = run(request)
     return config, strategy, [[(t.clock, t.error) for t in o.trials] for o in report.outcomes]
 
 
@@ -142,8 +142,8 @@ def main() -> None:
             print(f"  done {Path(config).stem} {strategy}", file=sys.stderr, flush=True)
     for bench in args.benchmarks:
         config = configs.get(bench, bench)
-        settings = build_settings(RunRequest(config=config, num_trials=1), warn=lambda message: None)
-        goal_error = 1.0 - settings.benchmark.default_goal()
+        assembly = assemble(RunRequest(config=config), warn=lambda message: None)
+        goal_error = 1.0 - assembly.problem.default_goal()
         best = {
             s: np.array([[best_at(r, h * 3600) for h in CHECKPOINTS_H] for r in outcomes[(config, s)]])
             for s in args.strategies

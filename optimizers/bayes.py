@@ -90,13 +90,40 @@ class Posterior:
         return self.prediction.mean
 
 
+@dataclass(frozen=True)
+class ModelKey:
+    """Which surrogate a prediction comes from: a model fitted to (transformed) errors, or to log training time."""
+
+    model: str  # a name of ``ModelCache.factories`` ("GP", "GP-NM", "RF")
+    transform: Transform = Transform("")
+    target: str = "error"  # or "log_time" (the time model of -tp)
+
+    def as_state(self) -> dict:
+        """JSON form (stored with the repetition state)."""
+        t = self.transform
+        return {"model": self.model, "transform": t.name, "alpha": t.alpha, "target": self.target}
+
+    @classmethod
+    def from_state(cls, state: dict) -> ModelKey:
+        """Inverse of ``as_state``."""
+        return cls(state["model"], Transform(state["transform"], state["alpha"]), state["target"])
+
+    @classmethod
+    def from_legacy(cls, text: str) -> ModelKey:
+        """A key of stores written before typed keys: ``GP|HLE|0.3`` or ``time|log``."""
+        if text.startswith("time|"):
+            return cls(TIME_MODEL, Transform(""), "log_time")
+        model, name, alpha = text.split("|")
+        return cls(model, Transform(name, float(alpha)))
+
+
 @dataclass
 class ModelCache:
     """Surrogates by key; each fitted at most once per history length, predictions shared."""
 
     factories: dict[str, Callable[[], Surrogate]]
-    models: dict[str, Surrogate] = field(default_factory=dict)
-    _predictions: dict[str, tuple[int, Prediction]] = field(default_factory=dict)
+    models: dict[ModelKey, Surrogate] = field(default_factory=dict)
+    _predictions: dict[ModelKey, tuple[int, Prediction]] = field(default_factory=dict)
     fits: int = 0
 
     def posterior(
@@ -104,25 +131,24 @@ class ModelCache:
     ) -> Posterior:
         """The posterior of ``model`` on ``transform``ed errors, fitted on ``history`` if not yet."""
         targets = transform.forward(np.asarray(history.errors))
-        key = f"{model}|{transform.name}|{transform.alpha}"
-        return Posterior(self.predict(key, model, targets, history, pool, rng), float(targets.min()))
+        key = ModelKey(model, transform)
+        return Posterior(self.predict(key, targets, history, pool, rng), float(targets.min()))
 
     def predict(
         self,
-        key: str,
-        model: str,
+        key: ModelKey,
         targets: np.ndarray,
         history: History,
         pool: CandidatePool,
         rng: np.random.Generator,
     ) -> Prediction:
-        """The prediction over the pool of surrogate ``key`` (a ``model``) fitted to ``targets``."""
+        """The prediction over the pool of surrogate ``key`` fitted to ``targets``."""
         cached = self._predictions.get(key)
         if cached is not None and cached[0] == len(history):
             return cached[1]
         surrogate = self.models.get(key)
         if surrogate is None:
-            surrogate = self.models[key] = self.factories[model]()
+            surrogate = self.models[key] = self.factories[key.model]()
         kind = getattr(surrogate, "representation", "unit")
         surrogate.fit(history.features(pool, kind), targets, rng)
         self.fits += 1
@@ -130,22 +156,26 @@ class ModelCache:
         self._predictions[key] = (len(history), prediction)
         return prediction
 
-    def get_state(self) -> dict:
+    def get_state(self) -> list[dict]:
         """States of the surrogates (warm starts), to survive resume."""
-        return {key: model.get_state() for key, model in self.models.items()}
+        return [{**key.as_state(), "state": model.get_state()} for key, model in self.models.items()]
 
-    def set_state(self, state: dict) -> None:
-        """Restore the surrogates' states."""
-        for key, model_state in state.items():
-            model = TIME_MODEL if key.startswith("time|") else key.split("|", 1)[0]
-            self.models[key] = self.factories[model]()
+    def set_state(self, state: list[dict] | dict) -> None:
+        """Restore the surrogates' states (also the string-keyed form of earlier stores)."""
+        items = (
+            [(ModelKey.from_legacy(k), v) for k, v in state.items()]
+            if isinstance(state, dict)
+            else [(ModelKey.from_state(item), item["state"]) for item in state]
+        )
+        for key, model_state in items:
+            self.models[key] = self.factories[key.model]()
             self.models[key].set_state(model_state)
 
 
 def predicted_seconds(cache: ModelCache, history: History, pool: CandidatePool, rng: np.random.Generator) -> np.ndarray:
     """Training seconds of every candidate, predicted by a GP of log time over the history (cached)."""
     log_time = np.log(np.maximum(np.asarray(history.exec_times), MIN_SECONDS))
-    mean = cache.predict("time|log", TIME_MODEL, log_time, history, pool, rng).mean
+    mean = cache.predict(ModelKey(TIME_MODEL, target="log_time"), log_time, history, pool, rng).mean
     return np.exp(np.maximum(mean, math.log(MIN_SECONDS)))
 
 

@@ -21,6 +21,8 @@ from scipy.linalg import cho_solve, cholesky, lapack, solve_triangular
 from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
+from hpo_mab.optimizers.options import GPOptions
+
 SQRT5 = math.sqrt(5.0)
 JITTER = 1e-8
 NOISELESS_NOISE = 1e-6
@@ -92,6 +94,16 @@ class GaussianProcess:
     _num_fits: int = field(default=0, repr=False)
     _thetas: list[np.ndarray] | None = field(default=None, repr=False)
     _fitted_n: int | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_options(cls, options: GPOptions) -> GaussianProcess:
+        """A GP with the run_conf's ``gp`` options."""
+        return cls(
+            mcmc_iters=int(options.mcmc_iters),
+            noiseless=bool(options.noiseless),
+            max_obs=options.max_obs,
+            restarts=int(options.restarts),
+        )
 
     def fit(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> GaussianProcess:
         """Fit hyperparameters (MAP or slice sampling) and factorise the kernel matrix."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-DEFAULTS = {"n_trees": 10, "min_samples_split": 2, "min_samples_leaf": 1, "max_features": 1.0, "max_depth": None}
+from hpo_mab.optimizers.options import RFOptions
 
 
 @dataclass
@@ -20,11 +20,7 @@ class RandomForestSurrogate:
     """SMAC3 ``RandomForest`` on a ConfigSpace; ``fit(X, y, rng)`` then ``predict(X) -> (mean, var)``."""
 
     configspace: object
-    n_trees: int = DEFAULTS["n_trees"]
-    min_samples_split: int = DEFAULTS["min_samples_split"]
-    min_samples_leaf: int = DEFAULTS["min_samples_leaf"]
-    max_features: float = DEFAULTS["max_features"]
-    max_depth: int | None = DEFAULTS["max_depth"]
+    options: RFOptions = RFOptions()
     representation: str = "configspace"
     _model: object | None = field(default=None, repr=False)
 
@@ -32,13 +28,14 @@ class RandomForestSurrogate:
         """Train a fresh forest (bootstrapped trees) on ``x``, ``y``."""
         from smac.model.random_forest import RandomForest
 
+        o = self.options
         self._model = RandomForest(
             self.configspace,
-            n_trees=self.n_trees,
-            ratio_features=self.max_features,
-            min_samples_split=self.min_samples_split,
-            min_samples_leaf=self.min_samples_leaf,
-            max_depth=self.max_depth if self.max_depth is not None else 2**20,
+            n_trees=int(o.n_trees),
+            ratio_features=float(o.max_features),
+            min_samples_split=int(o.min_samples_split),
+            min_samples_leaf=int(o.min_samples_leaf),
+            max_depth=o.max_depth if o.max_depth is not None else 2**20,
             max_leaf_nodes=None,
             bootstrapping=True,
             n_jobs=1,

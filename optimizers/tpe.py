@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hpo_mab.optimizers.base import History, Proposal, nearest_remaining
+from hpo_mab.optimizers.options import TPEOptions
 from hpo_mab.optimizers.transforms import Transform
 from hpo_mab.searchspace.hyperparams import HyperParameter
 from hpo_mab.searchspace.space import CandidatePool, SearchSpace
@@ -82,9 +83,7 @@ class TPEOptimizer:
     space: SearchSpace
     transform: Transform
     random: bool = False
-    n_startup_jobs: int = 20
-    gamma: float = 0.25
-    n_ei_candidates: int = 24
+    options: TPEOptions = TPEOptions()
     _trials: object | None = field(default=None, repr=False)
     _domain: object | None = field(default=None, repr=False)
     _inserted: int = 0
@@ -102,9 +101,9 @@ class TPEOptimizer:
             if self.random
             else functools.partial(
                 tpe.suggest,
-                n_startup_jobs=self.n_startup_jobs,
-                gamma=self.gamma,
-                n_EI_candidates=self.n_ei_candidates,
+                n_startup_jobs=int(self.options.n_startup_jobs),
+                gamma=float(self.options.gamma),
+                n_EI_candidates=int(self.options.n_ei_candidates),
                 verbose=False,
             )
         )

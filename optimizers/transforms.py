@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hpo_mab.optimizers.options import SHAPING
+
 FLOOR = 1e-5
 
 
@@ -42,9 +44,6 @@ class Transform:
         if self.name == "HLE":
             return np.where(y > self.alpha, y, 10.0 ** (y - self.alpha + math.log10(self.alpha)))
         return y
-
-
-SHAPING = {"none": "", "log_err": "LE", "hybrid_log": "HLE"}
 
 
 def transform_of(model_name: str, alpha: float = 0.3, shaping: str = "none") -> Transform:

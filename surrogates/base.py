@@ -31,6 +31,7 @@ class Benchmark(Protocol):
     name: str
     hp_conf: HpConf
     space: SearchSpace
+    simulated: bool  # True: evaluated here, on the simulated clock
 
     def pool(self) -> CandidatePool:
         """The candidate pool of a repetition (fresh copy)."""

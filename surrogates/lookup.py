@@ -148,6 +148,8 @@ def _hp_column(frame: pd.DataFrame, hp, source: str) -> pd.Series:
 class LookupBenchmark:
     """A benchmark whose evaluations are rows of a lookup table."""
 
+    simulated = True  # replayed on the simulated clock
+
     def __init__(self, name: str, conf: HpConf, table: LookupTable, table_path: Path) -> None:
         self.name = name
         self.hp_conf = conf

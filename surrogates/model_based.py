@@ -45,6 +45,8 @@ class CurveModel(Protocol):
 class ModelBenchmark:
     """A benchmark whose candidates are sampled and evaluated by a :class:`CurveModel`."""
 
+    simulated = True  # replayed on the simulated clock
+
     def __init__(self, name: str, model: CurveModel, pool: PoolSettings) -> None:
         self.name = name
         self.model = model

@@ -9,14 +9,17 @@ the hp_conf, else among the bundled data), ``analytic:<function>`` or ``yahpo:<s
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hpo_mab.bundled import data_folder, hp_conf_folder
 from hpo_mab.inputs.errors import InputError
 from hpo_mab.inputs.files import CONFIG_SUFFIXES, find_config, load_mapping
 from hpo_mab.inputs.hp_conf import HpConf, load_hp_conf
 from hpo_mab.inputs.run_conf import PoolSettings
+from hpo_mab.registry import Entry, Registry
 from hpo_mab.surrogates import analytic, yahpo
 from hpo_mab.surrogates.base import Benchmark
 from hpo_mab.surrogates.lookup import LookupBenchmark, read_table, table_stem
@@ -72,44 +75,6 @@ def _is_file_config(config: str, hp_dir: Path | None) -> bool:
     return True
 
 
-def _builtin_model(config: str, hp_dir: Path | None, yahpo_data: Path | None):
-    """The model of a YAHPO name or of an analytic function's name (unless an hp_conf file has that name)."""
-    if config.startswith(yahpo.PREFIX):
-        return yahpo.load_model(config, yahpo_data)
-    if config in analytic.FUNCTIONS and not _is_file_config(config, hp_dir):
-        return analytic.load_model(config)
-    return None
-
-
-def load_benchmark(
-    config: str, hp_dir: Path | None = None, pool: PoolSettings | None = None, yahpo_data: Path | None = None
-) -> Benchmark:
-    """Load the benchmark named by the CONFIG argument (model-based ones sample ``pool``)."""
-    pool = pool if pool is not None else PoolSettings()
-    model = _builtin_model(config, hp_dir, yahpo_data)
-    if model is not None:
-        return ModelBenchmark(config.replace(":", "-"), model, pool)
-    path = resolve_hp_conf(config, hp_dir)
-    conf = load_hp_conf(path)
-    surrogate = conf.config.get("surrogate")
-    if surrogate is None:
-        raise InputError(
-            "this hp_conf has no config.surrogate (a table file, analytic:<function> or yahpo:<scenario>:<instance>);"
-            " objectives without a table are not supported yet",
-            conf.source,
-            "config.surrogate",
-        )
-    if surrogate.startswith(analytic.PREFIX):
-        return ModelBenchmark(conf.name, analytic.AnalyticModel(conf, load_mapping(path)), pool)
-    if surrogate.startswith(yahpo.PREFIX):
-        model = yahpo.load_model(surrogate, yahpo_data)
-        return ModelBenchmark(
-            conf.name, yahpo.YahpoModel(model.scenario, model.instance, conf, load_mapping(path)), pool
-        )
-    table = table_path(conf)
-    return LookupBenchmark(conf.name, conf, read_table(table, conf), table)
-
-
 @dataclass(frozen=True)
 class BenchmarkInfo:
     """One line of ``surrogates list``."""
@@ -136,40 +101,8 @@ def list_benchmarks(
                 infos.append(_file_info(path))
             except InputError as exc:  # one broken user file does not hide the others
                 problems.append(exc.line())
-    for name in sorted(analytic.FUNCTIONS):
-        bench = ModelBenchmark(name, analytic.load_model(name), PoolSettings())
-        conf = bench.hp_conf
-        seconds, spread = analytic.parse_cost(conf)
-        infos.append(
-            BenchmarkInfo(
-                name,
-                f"analytic, {seconds:g} s/evaluation" + (f" ±{spread:.0%}" if spread else ""),
-                len(conf.hyperparams),
-                1,
-                f"{PoolSettings().num_samples}-pt pool",
-                1.0,
-                bench.default_goal(),
-            )
-        )
-    folder = _optional_yahpo_dir(yahpo_data)
-    if folder is not None:
-        for scenario_name in yahpo.scenario_names(folder):
-            scenario = yahpo.load_scenario(folder, scenario_name)
-            count = len(
-                [p for p in scenario.parameters if p["name"] not in (scenario.spec.instance, scenario.spec.fidelity)]
-            )
-            for instance in scenario.instances:
-                infos.append(
-                    BenchmarkInfo(
-                        yahpo.benchmark_name(scenario_name, instance),
-                        f"YAHPO {scenario_name} ONNX",
-                        count,
-                        scenario.epochs,
-                        f"{PoolSettings().num_samples}-pt pool",
-                        None,
-                        None,
-                    )
-                )
+    for entry in SOURCES:
+        infos += entry.factory.listing(yahpo_data)
     return infos, problems
 
 
@@ -206,6 +139,148 @@ def _short(path: Path) -> str:
         return str(path.relative_to(BUNDLED_DATA.parents[1]))
     except ValueError:
         return str(path)
+
+
+def _yahpo_builtin(config: str, hp_dir: Path | None, yahpo_data: Path | None) -> Any:
+    """``yahpo:<scenario>:<instance>`` names a YAHPO model."""
+    return yahpo.load_model(config, yahpo_data) if config.startswith(yahpo.PREFIX) else None
+
+
+def _analytic_builtin(config: str, hp_dir: Path | None, yahpo_data: Path | None) -> Any:
+    """An analytic function's name (unless an hp_conf file has that name)."""
+    if config in analytic.FUNCTIONS and not _is_file_config(config, hp_dir):
+        return analytic.load_model(config)
+    return None
+
+
+def _no_builtin(config: str, hp_dir: Path | None, yahpo_data: Path | None) -> Any:
+    return None
+
+
+def _yahpo_from_conf(conf: HpConf, path: Path, pool: PoolSettings, yahpo_data: Path | None) -> Benchmark:
+    model = yahpo.load_model(conf.config["surrogate"], yahpo_data)
+    return ModelBenchmark(conf.name, yahpo.YahpoModel(model.scenario, model.instance, conf, load_mapping(path)), pool)
+
+
+def _analytic_from_conf(conf: HpConf, path: Path, pool: PoolSettings, yahpo_data: Path | None) -> Benchmark:
+    return ModelBenchmark(conf.name, analytic.AnalyticModel(conf, load_mapping(path)), pool)
+
+
+def _table_from_conf(conf: HpConf, path: Path, pool: PoolSettings, yahpo_data: Path | None) -> Benchmark:
+    table = table_path(conf)
+    return LookupBenchmark(conf.name, conf, read_table(table, conf), table)
+
+
+def _analytic_listing(yahpo_data: Path | None) -> list[BenchmarkInfo]:
+    infos = []
+    for name in sorted(analytic.FUNCTIONS):
+        bench = ModelBenchmark(name, analytic.load_model(name), PoolSettings())
+        conf = bench.hp_conf
+        seconds, spread = analytic.parse_cost(conf)
+        infos.append(
+            BenchmarkInfo(
+                name,
+                f"analytic, {seconds:g} s/evaluation" + (f" ±{spread:.0%}" if spread else ""),
+                len(conf.hyperparams),
+                1,
+                f"{PoolSettings().num_samples}-pt pool",
+                1.0,
+                bench.default_goal(),
+            )
+        )
+    return infos
+
+
+def _yahpo_listing(yahpo_data: Path | None) -> list[BenchmarkInfo]:
+    folder = _optional_yahpo_dir(yahpo_data)
+    if folder is None:
+        return []
+    infos = []
+    for scenario_name in yahpo.scenario_names(folder):
+        scenario = yahpo.load_scenario(folder, scenario_name)
+        count = len(
+            [p for p in scenario.parameters if p["name"] not in (scenario.spec.instance, scenario.spec.fidelity)]
+        )
+        for instance in scenario.instances:
+            infos.append(
+                BenchmarkInfo(
+                    yahpo.benchmark_name(scenario_name, instance),
+                    f"YAHPO {scenario_name} ONNX",
+                    count,
+                    scenario.epochs,
+                    f"{PoolSettings().num_samples}-pt pool",
+                    None,
+                    None,
+                )
+            )
+    return infos
+
+
+def _none_listed(yahpo_data: Path | None) -> list[BenchmarkInfo]:
+    return []
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a benchmark's values come from.
+
+    ``prefix``: how an hp_conf's ``config.surrogate`` names it (None: a table file); ``builtin``: the
+    model a CONFIG argument names directly (or None); ``from_conf``: the benchmark of an hp_conf;
+    ``listing``: the benchmarks it offers without an hp_conf file (``surrogates list``).
+    """
+
+    prefix: str | None
+    builtin: Callable[[str, Path | None, Path | None], Any]
+    from_conf: Callable[[HpConf, Path, PoolSettings, Path | None], Benchmark]
+    listing: Callable[[Path | None], list[BenchmarkInfo]]
+
+
+SOURCES: Registry[Source] = Registry(
+    "benchmark source",
+    [
+        Entry("analytic", Source(analytic.PREFIX, _analytic_builtin, _analytic_from_conf, _analytic_listing)),
+        Entry("yahpo", Source(yahpo.PREFIX, _yahpo_builtin, _yahpo_from_conf, _yahpo_listing)),
+        Entry("table", Source(None, _no_builtin, _table_from_conf, _none_listed)),
+    ],
+)
+
+
+def _source_of(surrogate: str) -> Source:
+    """The source whose prefix ``config.surrogate`` has (a table file otherwise)."""
+    for entry in SOURCES:
+        if entry.factory.prefix is not None and surrogate.startswith(entry.factory.prefix):
+            return entry.factory
+    return SOURCES["table"].factory
+
+
+def _builtin_model(config: str, hp_dir: Path | None, yahpo_data: Path | None) -> Any:
+    """The model a CONFIG argument names directly (a YAHPO name, an analytic function), or None."""
+    for entry in SOURCES:
+        model = entry.factory.builtin(config, hp_dir, yahpo_data)
+        if model is not None:
+            return model
+    return None
+
+
+def load_benchmark(
+    config: str, hp_dir: Path | None = None, pool: PoolSettings | None = None, yahpo_data: Path | None = None
+) -> Benchmark:
+    """Load the benchmark named by the CONFIG argument (model-based ones sample ``pool``)."""
+    pool = pool if pool is not None else PoolSettings()
+    model = _builtin_model(config, hp_dir, yahpo_data)
+    if model is not None:
+        return ModelBenchmark(config.replace(":", "-"), model, pool)
+    path = resolve_hp_conf(config, hp_dir)
+    conf = load_hp_conf(path)
+    surrogate = conf.config.get("surrogate")
+    if surrogate is None:
+        raise InputError(
+            "this hp_conf has no config.surrogate (a table file, analytic:<function> or yahpo:<scenario>:<instance>);"
+            " objectives without a table are not supported yet",
+            conf.source,
+            "config.surrogate",
+        )
+    return _source_of(surrogate).from_conf(conf, path, pool, yahpo_data)
 
 
 def hp_conf_text(config: str, hp_dir: Path | None = None, yahpo_data: Path | None = None) -> str:

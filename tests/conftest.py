@@ -76,3 +76,22 @@ def cli(capsys, tmp_path: Path):
         return CliResult(code, captured.out, captured.err)
 
     return call
+
+
+def replay(benchmark, strategy, criterion, seed: int = 1, rep: int = 0, sink=None):
+    """One repetition of ``strategy`` on ``benchmark`` through the trial loop (one simulated worker)."""
+    from hpo_mab.backends.clock import Overhead
+    from hpo_mab.backends.simulated import SimulatedBackend
+    from hpo_mab.engine.loop import LoopPlan, run_repetition
+    from hpo_mab.store.sink import MemoryRepetition
+
+    return run_repetition(
+        pool=benchmark.pool(),
+        strategies=[strategy],
+        backend=SimulatedBackend(benchmark, Overhead("none")),
+        plan=LoopPlan(),
+        criterion=criterion,
+        sink=sink if sink is not None else MemoryRepetition(),
+        rep=rep,
+        seed=seed,
+    )

@@ -8,18 +8,19 @@ import pandas as pd
 import pytest
 
 from hpo_mab.arms.strategy import Arm, SingleArm
-from hpo_mab.engine.criteria import Overhead, StopCriterion
-from hpo_mab.engine.loop import run_repetition
+from hpo_mab.engine.criteria import StopCriterion
 from hpo_mab.inputs.hp_conf import parse_hp_conf
 from hpo_mab.optimizers.base import History
 from hpo_mab.optimizers.bayes import ModelArmOptimizer, ModelCache
 from hpo_mab.optimizers.gp import GaussianProcess
+from hpo_mab.optimizers.options import RFOptions
 from hpo_mab.optimizers.rf import RandomForestSurrogate
 from hpo_mab.optimizers.tpe import from_internal, hyperopt_space, to_internal
 from hpo_mab.optimizers.transforms import Transform
+from hpo_mab.store.sink import StoredRepetition
 from hpo_mab.store.sqlite import ResultStore
 from hpo_mab.surrogates.lookup import LookupBenchmark, read_table
-from tests.conftest import SMALL_HP_CONF, make_table
+from tests.conftest import SMALL_HP_CONF, make_table, replay
 
 MODES = [(m, s) for m in ("GP", "GP-NM", "GP-LE", "GP-HLE", "RF", "RF-LE", "RF-HLE") for s in ("EI", "PI", "UCB")]
 MODES += [(m, s) for m in ("TPE", "TPE-LE", "TPE-HLE") for s in ("EI", "RANDOM")]
@@ -90,15 +91,11 @@ def test_a_failing_arm_falls_back_to_random_and_is_on_record(tmp_path):
     bench = small_benchmark(tmp_path)
     with ResultStore(tmp_path / "s.sqlite") as store:
         run = store.create_run("k", {"benchmark": "small", "mode": "X", "spec": "Y", "title": "t"}, 1, 1)
-        outcome = run_repetition(
-            benchmark=bench,
-            strategy=SingleArm(Arm("BROKEN_EI", BrokenOptimizer())),
-            criterion=StopCriterion("TIME", budget=1e9, max_trials=5),
-            overhead=Overhead("none"),
-            store=store,
-            run_id=run.id,
-            rep=0,
-            seed=1,
+        outcome = replay(
+            bench,
+            SingleArm(Arm("BROKEN_EI", BrokenOptimizer())),
+            StopCriterion("TIME", budget=1e9, max_trials=5),
+            sink=StoredRepetition(store, run.id, 0),
         )
         stored = store.trials(run.id)
     assert [t.arm for t in outcome.trials] == ["NONE_RANDOM"] * 5
@@ -148,8 +145,12 @@ def test_random_forest_mean_and_variance_across_trees(tmp_path):
     x = pool.encoding("configspace")
     assert x.shape == (300, 4) and x.min() >= 0
     y = np.array([bench.evaluate(int(i)).error for i in pool.ids])
-    a = RandomForestSurrogate(bench.space.configspace, n_trees=10).fit(x[:100], y[:100], np.random.default_rng(3))
-    b = RandomForestSurrogate(bench.space.configspace, n_trees=10).fit(x[:100], y[:100], np.random.default_rng(3))
+    a = RandomForestSurrogate(bench.space.configspace, RFOptions(n_trees=10)).fit(
+        x[:100], y[:100], np.random.default_rng(3)
+    )
+    b = RandomForestSurrogate(bench.space.configspace, RFOptions(n_trees=10)).fit(
+        x[:100], y[:100], np.random.default_rng(3)
+    )
     mean_a, var_a = a.predict(x)
     mean_b, var_b = b.predict(x)
     assert np.array_equal(mean_a, mean_b) and np.array_equal(var_a, var_b)

@@ -6,16 +6,17 @@ import numpy as np
 import pytest
 
 from hpo_mab.arms.bandits import EpsilonGreedy, Hedge, KnockOut, quantile_reward
-from hpo_mab.arms.modes import build_strategy
+from hpo_mab.arms.catalog import build_div
+from hpo_mab.arms.options import EpsilonGreedyOptions, KnockOutOptions
 from hpo_mab.arms.strategy import Arm, Decision
-from hpo_mab.engine.criteria import Overhead, StopCriterion
-from hpo_mab.engine.loop import run_repetition
-from hpo_mab.inputs.run_conf import RunConf, parse_run_conf
+from hpo_mab.assembly.catalog import parse_run_conf
+from hpo_mab.engine.criteria import StopCriterion
+from hpo_mab.inputs.run_conf import RunConf
 from hpo_mab.optimizers.base import History, Proposal
 from hpo_mab.optimizers.bayes import ModelCache
 from hpo_mab.optimizers.random_search import RandomSearch
-from hpo_mab.store.sqlite import ResultStore
 from hpo_mab.surrogates.base import Result
+from tests.conftest import replay
 from tests.test_arms import small_benchmark
 
 SIX = ["GP-HLE_EI", "GP-HLE_PI", "GP-HLE_UCB", "RF-HLE_EI", "RF-HLE_PI", "RF-HLE_UCB"]
@@ -80,19 +81,8 @@ class ScaledBenchmark:
 def hedge_probabilities(tmp_path, scale):
     bench = ScaledBenchmark(small_benchmark(tmp_path), scale)
     conf = parse_run_conf({"arms": [{"model": "GP", "acq_func": a} for a in ("EI", "PI", "UCB")], "eta": 2.0}, "c")
-    strategy = build_strategy("DIV", "HEDGE", conf, bench.space)
-    with ResultStore(tmp_path / f"s{scale}.sqlite") as store:
-        run = store.create_run("k", {"benchmark": "b", "mode": "DIV", "spec": "HEDGE", "title": "t"}, 1, 1)
-        outcome = run_repetition(
-            benchmark=bench,
-            strategy=strategy,
-            criterion=StopCriterion("TIME", 1e12, max_trials=15),
-            overhead=Overhead("none"),
-            store=store,
-            run_id=run.id,
-            rep=0,
-            seed=3,
-        )
+    strategy = build_div("HEDGE", conf, bench.space, None)
+    outcome = replay(bench, strategy, StopCriterion("TIME", 1e12, max_trials=15), seed=3)
     return [t.selection["probabilities"] for t in outcome.trials], [t.candidate for t in outcome.trials]
 
 
@@ -110,7 +100,7 @@ def dummy_arms(k):
 
 
 def test_sko_knocks_out_the_worst_arm_and_keeps_two():
-    sko = KnockOut(dummy_arms(3), ModelCache({}), {})
+    sko = KnockOut(dummy_arms(3), ModelCache({}), KnockOutOptions())
     errors = {0: 0.1, 1: 0.2, 2: 0.5}
     history = History()
     played, alive_after = [], []
@@ -124,25 +114,28 @@ def test_sko_knocks_out_the_worst_arm_and_keeps_two():
     assert played[:6] == [0, 1, 2, 0, 1, 2]
     assert alive_after[29] == [0, 1, 2] and alive_after[30] == [0, 1] and alive_after[-1] == [0, 1]
     assert 2 not in played[30:]
-    restored = KnockOut(dummy_arms(3), ModelCache({}), {})
+    restored = KnockOut(dummy_arms(3), ModelCache({}), KnockOutOptions())
     restored.set_state(json.loads(json.dumps(sko.get_state())))
     assert restored.get_state() == sko.get_state()
 
 
 def test_eg_and_gt_epsilon_schedules():
-    eg = EpsilonGreedy(dummy_arms(6), ModelCache({}), {"init_eps": 1.0, "decay_factor": 5})
+    eg = EpsilonGreedy(dummy_arms(6), ModelCache({}), EpsilonGreedyOptions(init_eps=1.0, decay_factor=5))
     assert [eg.epsilon(s, 0.0) for s in (0, 29, 30, 59, 60, 269, 270, 10_000)] == pytest.approx(
         [1.0, 1.0, 0.9, 0.9, 0.8, 0.2, 0.1, 0.1]
     )
-    gt = EpsilonGreedy(dummy_arms(6), ModelCache({}), {"time_unit": "H"}, by_time=True)
+    gt = EpsilonGreedy(dummy_arms(6), ModelCache({}), EpsilonGreedyOptions(time_unit="H"), by_time=True)
     assert [gt.epsilon(0, c) for c in (0.0, 1.0, 3 * 3600, 99 * 3600, 1e9)] == pytest.approx(
         [1.0, 1 / np.sqrt(2), 0.5, 0.1, 0.1]
     )
-    assert EpsilonGreedy(dummy_arms(2), ModelCache({}), {"time_unit": "M"}, by_time=True).epsilon(0, 180) == 0.5
+    assert (
+        EpsilonGreedy(dummy_arms(2), ModelCache({}), EpsilonGreedyOptions(time_unit="M"), by_time=True).epsilon(0, 180)
+        == 0.5
+    )
 
 
 def test_eg_exploits_the_best_mean_reward():
-    eg = EpsilonGreedy(dummy_arms(3), ModelCache({}), {"init_eps": 0.0})
+    eg = EpsilonGreedy(dummy_arms(3), ModelCache({}), EpsilonGreedyOptions(init_eps=0.0))
     history = History()
     for i, error in enumerate([0.5, 0.4, 0.3]):  # each a new best: reward 1 for arms 0, 1, 2 in turn
         eg.update(Decision(i, Proposal(0), f"A{i}"), error, history)
@@ -166,7 +159,7 @@ def test_quantile_reward_is_scale_free():
 
 def test_a_six_arm_hedge_step_fits_two_models(tmp_path):
     bench = small_benchmark(tmp_path)
-    strategy = build_strategy("DIV", "HEDGE", RunConf(), bench.space)
+    strategy = build_div("HEDGE", RunConf(), bench.space, None)
     assert isinstance(strategy, Hedge) and [a.name for a in strategy.arms] == SIX
     pool, history, rng = bench.pool(), History(), np.random.default_rng(0)
     for step in range(8):

@@ -148,7 +148,9 @@ def test_console_script_and_module_are_the_same_cli(tmp_path):
     via_file = subprocess.run(
         [sys.executable, str(REPO / "hpo_runner.py"), "--help"], capture_output=True, text=True, env=env, check=True
     )
-    assert via_script.stdout == via_file.stdout
+    assert via_script.stdout.startswith("Usage: hpo-runner [OPTIONS] CONFIG NUM_TRIALS")
+    assert via_file.stdout.startswith("Usage: hpo_runner.py [OPTIONS] CONFIG NUM_TRIALS")
+    assert via_script.stdout.replace("hpo-runner", "hpo_runner.py", 1) == via_file.stdout
     for option in (
         "-m, --mode",
         "-s, --spec",

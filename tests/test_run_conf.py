@@ -3,8 +3,10 @@ import json
 import pytest
 import yaml
 
+from hpo_mab.arms.options import HedgeOptions
+from hpo_mab.assembly.catalog import load_run_conf
 from hpo_mab.inputs.errors import InputError
-from hpo_mab.inputs.run_conf import DEFAULT_ARMS, PoolSettings, load_run_conf
+from hpo_mab.inputs.run_conf import DEFAULT_ARMS, PoolSettings
 
 
 def load(tmp_path, data, name="run.json"):
@@ -33,7 +35,7 @@ def test_original_keys_are_read(tmp_path):
     assert conf.title == "hedge3"
     assert conf.arms == (("GP", "EI"), ("GP", "PI"))
     assert conf.pool == PoolSettings(5000, 3, "latin", False)
-    assert conf.options["eta"] == 0.1
+    assert conf.get(HedgeOptions).eta == 0.1 and conf.given["eta"] == 0.1
 
 
 def test_defaults_are_the_six_hybrid_log_arms(tmp_path):
@@ -53,9 +55,9 @@ def test_legacy_grid_maps_to_pool(tmp_path):
     [
         (
             {"titel": "x"},
-            "FILE: titel: unknown key (expected one of: title, arms, bandits, eta, init_eps, decay_factor, "
-            "time_unit, response_shaping, alpha, gp, rf, search_space, grid, early_term_rule, failover, resources, "
-            "max_retries, max_failures, kappa, tpe, discount, knockout_period, description)",
+            "FILE: titel: unknown key (expected one of: title, description, arms, bandits, eta, discount, init_eps, "
+            "decay_factor, time_unit, knockout_period, response_shaping, alpha, kappa, gp, rf, tpe, early_term_rule, "
+            "failover, max_failures, resources, max_retries, search_space, grid)",
         ),
         ({"title": "a b"}, "FILE: title: expected letters, digits and . _ + - only (it names files), got 'a b'"),
         ({"arms": []}, "FILE: arms: expected a non-empty list of {model, acq_func}, got []"),

@@ -1,1 +1,51 @@
 """From validated input to a run: one assembly consumed by the CLI, compare and the server."""
+
+from hpo_mab.lazy import lazy_exports
+
+__all__ = [
+    "Assembly",
+    "CompareRequest",
+    "CompareStore",
+    "Method",
+    "Reporter",
+    "RunReport",
+    "RunRequest",
+    "SessionSettings",
+    "assemble",
+    "execute",
+    "load_run_conf",
+    "method_of",
+    "parse_run_conf",
+    "parse_strategy",
+    "plan_cells",
+    "resolve_mode",
+    "run",
+    "run_cell",
+    "run_cells",
+    "run_conf_schema",
+]
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "RunRequest": "hpo_mab.assembly.request",
+        "Assembly": "hpo_mab.assembly.build",
+        "assemble": "hpo_mab.assembly.build",
+        "Method": "hpo_mab.assembly.methods",
+        "resolve_mode": "hpo_mab.assembly.methods",
+        "method_of": "hpo_mab.assembly.methods",
+        "execute": "hpo_mab.assembly.session",
+        "run": "hpo_mab.assembly.session",
+        "SessionSettings": "hpo_mab.assembly.session",
+        "RunReport": "hpo_mab.assembly.session",
+        "Reporter": "hpo_mab.assembly.observer",
+        "CompareRequest": "hpo_mab.assembly.compare",
+        "parse_strategy": "hpo_mab.assembly.compare",
+        "plan_cells": "hpo_mab.assembly.compare",
+        "run_cell": "hpo_mab.assembly.compare",
+        "run_cells": "hpo_mab.assembly.compare",
+        "CompareStore": "hpo_mab.assembly.compare",
+        "load_run_conf": "hpo_mab.assembly.catalog",
+        "parse_run_conf": "hpo_mab.assembly.catalog",
+        "run_conf_schema": "hpo_mab.assembly.catalog",
+    },
+)

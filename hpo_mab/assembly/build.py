@@ -1,63 +1,133 @@
-"""From the command line's request to a finished run: validate everything first, then run."""
+"""One assembly point: validated input becomes one ``Assembly`` that the CLI run, ``compare`` and
+the server all consume.
+
+``assemble(request, warn)`` validates every value of a ``RunRequest`` (raising ``InputError`` with
+the CLI's messages), loads the benchmark or the objective, resolves the mode into a ``Method`` and
+chooses the execution backend. Nothing runs here.
+"""
 
 from __future__ import annotations
 
-import logging
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from hpo_mab.arms.modes import batch_members, build_strategy, resolve_mode
-from hpo_mab.assembly.session import RunReport, RunSettings, execute
+from hpo_mab.arms.strategy import Strategy
+from hpo_mab.assembly.catalog import load_run_conf
+from hpo_mab.assembly.methods import Method, method_of, resolve_mode
+from hpo_mab.assembly.request import RunRequest
+from hpo_mab.backends.catalog import BACKENDS, ExecutionRequest, ExecutionSession
+from hpo_mab.backends.clock import Overhead
 from hpo_mab.bundled import run_conf_folder
-from hpo_mab.engine.criteria import Overhead, StopCriterion
+from hpo_mab.engine.criteria import StopCriterion
+from hpo_mab.engine.loop import LoopPlan
+from hpo_mab.engine.options import LoopOptions
 from hpo_mab.inputs.cli_values import check_goal, parse_overhead, parse_worker_url
 from hpo_mab.inputs.errors import InputError
 from hpo_mab.inputs.files import find_config
 from hpo_mab.inputs.hp_conf import load_hp_conf
-from hpo_mab.inputs.run_conf import RunConf, load_run_conf
-from hpo_mab.inputs.timestr import format_seconds, parse_seconds
+from hpo_mab.inputs.run_conf import RunConf
+from hpo_mab.inputs.timestr import parse_seconds
 from hpo_mab.objectives.python import PythonObjective, load_function
 from hpo_mab.objectives.shell import ShellObjective, placeholders
 from hpo_mab.objectives.task import ObjectiveTask
+from hpo_mab.searchspace.space import CandidatePool
+from hpo_mab.stopping.base import NO_RULE, Rule
 from hpo_mab.surrogates.registry import load_benchmark, resolve_hp_conf
-from hpo_mab.terminal.progress import BarReporter, LineReporter, Reporter
-from hpo_mab.terminal.summary import summary_lines
+from hpo_mab.version import package_version
 
 BUNDLED_RUN_CONF = run_conf_folder()
-LOGGER = logging.getLogger("hpo_mab")
 
 
 @dataclass(frozen=True)
-class RunRequest:
-    """The command line's values, as given."""
+class Assembly:
+    """Everything that defines a run (NUM_TRIALS, seed and the results folder aside).
 
-    config: str
-    num_trials: int
-    mode: str | None = None
-    spec: str | None = None
-    criterion: str = "TIME"
-    goal: float | None = None
-    goal_metric: str = "error"
-    exp_time: str = "1d"
-    conf: str | None = None
-    run_conf_dir: Path | None = None
-    hp_conf_dir: Path | None = None
-    worker_url: str = "none"
-    log_level: str = "warn"
-    rerun: bool = False
-    pkl: bool = False
+    ``problem`` is a benchmark (simulated) or an objective task (real); ``method`` the strategies
+    per worker; ``backend`` and ``execution`` how trials run; ``records_workers`` whether trials
+    record their worker (runs with several workers, BATCH, or a real objective).
+    """
+
+    problem: Any
+    method: Method
+    run_conf: RunConf
+    criterion: StopCriterion
+    overhead: Overhead
+    workers: int = 1
     time_penalty: bool = False
-    seed: int | None = None
-    max_trials: int | None = None
-    results_dir: Path = Path("results")
-    overhead: str = "none"
-    yahpo_data: Path | None = None
-    objective: str | None = None
-    command: str | None = None
-    workers: int | None = None
-    trial_timeout: str | None = None
+    scheduler: str | None = None
+    backend: str = "simulated"
+
+    @property
+    def records_workers(self) -> bool:
+        """True when trials go through several workers, BATCH, or a real objective (their trace records it)."""
+        return self.method.batch or self.workers > 1 or not self.problem.simulated
+
+    @property
+    def mode(self) -> str:
+        """The mode as resolved (``DIV``, ``GP-HLE``, ``BATCH``)."""
+        return self.method.mode
+
+    @property
+    def spec(self) -> str:
+        """The spec as resolved (``SEQ``, ``EI``, ``SYNC``)."""
+        return self.method.spec
+
+    def strategies(self) -> list[Strategy]:
+        """Fresh strategies for one repetition, one per worker strategy."""
+        oracle = (lambda candidate: self.problem.evaluate(candidate).error) if self.problem.simulated else None
+        return self.method.strategies(self.run_conf, self.problem.space, self.time_penalty, oracle)
+
+    def rule(self) -> Rule:
+        """A fresh early-termination rule for one repetition."""
+        return NO_RULE
+
+    def pool(self) -> CandidatePool:
+        """A fresh candidate pool for one repetition."""
+        return self.problem.pool()
+
+    def plan(self, keep_internals: bool = False) -> LoopPlan:
+        """How the loop runs a repetition of this assembly."""
+        max_failures = self.run_conf.get(LoopOptions).max_failures
+        max_epoch = self.problem.hp_conf.max_epoch
+        return LoopPlan(self.workers, self.method.sync, max_failures, self.records_workers, keep_internals, max_epoch)
+
+    def open_execution(self) -> ExecutionSession:
+        """The backends of this run's repetitions (a Dask cluster, if any, starts here)."""
+        entry = BACKENDS[self.backend]
+        target = self.problem if self.problem.simulated else self.problem.objective
+        options = self.run_conf.get(entry.options) if entry.options is not None else None
+        return entry.factory(ExecutionRequest(target, self.workers, self.scheduler, self.overhead, options))
+
+    def identity(self) -> dict:
+        """The settings that must match for ``-r`` to continue a stored run."""
+        c = self.criterion
+        return {
+            "version": package_version(),
+            "benchmark": self.problem.name,
+            **self.problem.fingerprint(),
+            "mode": self.mode,
+            "spec": self.spec,
+            "title": self.run_conf.title,
+            "run_conf": {
+                "arms": [list(a) for a in self.run_conf.arms],
+                "pool": self.run_conf.pool.__dict__,
+                "options": self.run_conf.given,
+            },
+            "criterion": c.kind,
+            "budget": c.budget if c.kind == "TIME" else None,
+            "goal": c.goal if c.kind == "GOAL" else None,
+            "goal_metric": c.metric if c.kind == "GOAL" else None,
+            "max_trials": c.max_trials,
+            "overhead": repr(self.overhead.seconds) if self.overhead.mode == "fixed" else self.overhead.mode,
+            "time_penalty": self.time_penalty,
+            **(
+                {"workers": self.workers, "members": [list(m) for m in self.method.members]}
+                if self.records_workers
+                else {}
+            ),
+        }
 
 
 def load_request_run_conf(conf: str | None, directory: Path | None) -> RunConf:
@@ -91,8 +161,33 @@ def load_objective_task(request: RunRequest, run_conf: RunConf, timeout: float |
     return ObjectiveTask(conf, objective, description, run_conf.pool)
 
 
-def build_settings(request: RunRequest, warn: Callable[[str], None]) -> RunSettings:
-    """Validate every value of the request (raising InputError) and load the benchmark."""
+def _criterion(request: RunRequest, problem: Any, budget: float, warn: Callable[[str], None]) -> StopCriterion:
+    if request.criterion != "GOAL":
+        if request.goal is not None:
+            warn("-eg/--exp_goal is ignored under -e TIME")
+        return StopCriterion("TIME", budget=budget, max_trials=request.max_trials)
+    if not problem.simulated and request.goal is None:
+        raise InputError(
+            "a GOAL run on a real objective needs -eg (no table gives a default goal)", key="-eg/--exp_goal"
+        )
+    goal = request.goal
+    if goal is None:
+        tenth = problem.default_goal()
+        goal = tenth if request.goal_metric == "accuracy" else 1.0 - tenth
+        warn(f"goal: {request.goal_metric} {goal:.6g} (the 10th-best accuracy of the pool {tenth:.6g})")
+    check_goal(goal, request.goal_metric)
+    best = problem.best_known()  # not evaluated just for this warning
+    target_accuracy = goal if request.goal_metric == "accuracy" else 1.0 - goal
+    if best is not None and target_accuracy > best + 1e-12:
+        warn(
+            f"the goal (accuracy {target_accuracy:.6g}) is above the best accuracy of the pool {best:.6g}; "
+            f"each repetition will stop at its cap"
+        )
+    return StopCriterion("GOAL", goal=goal, metric=request.goal_metric, max_trials=request.max_trials)
+
+
+def assemble(request: RunRequest, warn: Callable[[str], None]) -> Assembly:
+    """Validate every value of the request (raising InputError) and load the benchmark or objective."""
     mode, spec = resolve_mode(request.mode, request.spec, request.time_penalty)
     overhead_mode, overhead_seconds = parse_overhead(request.overhead)
     worker = parse_worker_url(request.worker_url)
@@ -105,97 +200,30 @@ def build_settings(request: RunRequest, warn: Callable[[str], None]) -> RunSetti
     run_conf = load_request_run_conf(request.conf, request.run_conf_dir)
     timeout = parse_seconds(request.trial_timeout, "--trial-timeout") if request.trial_timeout else None
     if request.objective or request.command:
-        benchmark = load_objective_task(request, run_conf, timeout)
+        problem: Any = load_objective_task(request, run_conf, timeout)
     else:
-        benchmark = load_benchmark(request.config, request.hp_conf_dir, run_conf.pool, request.yahpo_data)
+        problem = load_benchmark(request.config, request.hp_conf_dir, run_conf.pool, request.yahpo_data)
         if worker is not None:
             warn(f"worker {worker} is not used: surrogate replays simulate their workers in this process")
         if timeout is not None:
             warn("--trial-timeout is ignored: surrogate replays do not run anything")
-    real = isinstance(benchmark, ObjectiveTask)
-    members = batch_members(run_conf) if mode == "BATCH" else [(mode, spec)]
-    workers = request.workers or (max(len(members), 2) if mode == "BATCH" else 1)
-    if real and any(spec.endswith(("-T", "-LET")) for _, spec in members):
+    method = method_of(mode, spec, run_conf, request.peer)
+    workers = request.workers or (max(len(method.members), 2) if method.batch else 1)
+    if not problem.simulated and method.needs_oracle():
         raise InputError(
             "the -T strategies credit the true error of every nominee, which only benchmarks know", key="-s/--spec"
         )
-    if request.criterion == "GOAL" and real and request.goal is None:
-        raise InputError(
-            "a GOAL run on a real objective needs -eg (no table gives a default goal)", key="-eg/--exp_goal"
-        )
-    if request.criterion == "GOAL":
-        goal = request.goal
-        if goal is None:
-            tenth = benchmark.default_goal()
-            goal = tenth if request.goal_metric == "accuracy" else 1.0 - tenth
-            warn(f"goal: {request.goal_metric} {goal:.6g} (the 10th-best accuracy of the pool {tenth:.6g})")
-        check_goal(goal, request.goal_metric)
-        best = benchmark.best_known()  # not evaluated just for this warning
-        target_accuracy = goal if request.goal_metric == "accuracy" else 1.0 - goal
-        if best is not None and target_accuracy > best + 1e-12:
-            warn(
-                f"the goal (accuracy {target_accuracy:.6g}) is above the best accuracy of the pool {best:.6g}; "
-                f"each repetition will stop at its cap"
-            )
-        criterion = StopCriterion("GOAL", goal=goal, metric=request.goal_metric, max_trials=request.max_trials)
-    else:
-        if request.goal is not None:
-            warn("-eg/--exp_goal is ignored under -e TIME")
-        criterion = StopCriterion("TIME", budget=budget, max_trials=request.max_trials)
-    for member_mode, member_spec in members:  # arms valid before anything runs
-        build_strategy(member_mode, member_spec, run_conf, benchmark.space, request.time_penalty)
-    return RunSettings(
-        benchmark=benchmark,
-        mode=mode,
-        spec=spec,
+    criterion = _criterion(request, problem, budget, warn)
+    method.strategies(run_conf, problem.space, request.time_penalty, None)  # arms valid before anything runs
+    backend = "simulated" if problem.simulated else "dask" if workers > 1 or worker is not None else "in-process"
+    return Assembly(
+        problem=problem,
+        method=method,
         run_conf=run_conf,
         criterion=criterion,
         overhead=Overhead(overhead_mode, overhead_seconds),
-        num_reps=request.num_trials,
-        results_dir=request.results_dir,
-        seed=request.seed,
-        rerun=request.rerun,
-        keep_internals=request.pkl,
-        time_penalty=request.time_penalty,
         workers=workers,
-        sync=spec == "SYNC",
-        scheduler=worker if real else None,
-        members=tuple(members),
+        time_penalty=request.time_penalty,
+        scheduler=worker if not problem.simulated else None,
+        backend=backend,
     )
-
-
-def run_request(request: RunRequest, echo: Callable[..., None]) -> RunReport:
-    """Validate, run, print the summary; returns the report."""
-    logging.basicConfig(level=_LOG_LEVEL[request.log_level], format="%(levelname)s %(message)s", stream=sys.stderr)
-
-    def warn(message: str) -> None:
-        if request.log_level != "error":
-            echo(f"note: {message}", err=True)
-
-    settings = build_settings(request, warn)
-    if request.criterion == "TIME":
-        LOGGER.info("TIME budget %s per repetition", format_seconds(settings.criterion.budget))
-    reporter = _reporter(request.log_level)
-    report = execute(settings, reporter)
-    for note in report.notes:
-        warn(note)
-    for line in summary_lines(report):
-        echo(line)
-    return report
-
-
-_LOG_LEVEL = {
-    "debug": logging.DEBUG,
-    "info": logging.INFO,
-    "log": logging.WARNING,
-    "warn": logging.WARNING,
-    "error": logging.ERROR,
-}
-
-
-def _reporter(log_level: str) -> Reporter:
-    if log_level in ("log", "debug", "info"):
-        return LineReporter()
-    if sys.stderr.isatty():
-        return BarReporter()
-    return Reporter()

@@ -13,23 +13,21 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import tempfile
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from hpo_mab.arms.modes import build_strategy, resolve_mode
-from hpo_mab.arms.strategy import Arm, SingleArm
-from hpo_mab.assembly.build import RunRequest, build_settings
-from hpo_mab.assembly.session import RunSettings
+from hpo_mab.assembly.build import Assembly, assemble
+from hpo_mab.assembly.catalog import load_run_conf
+from hpo_mab.assembly.methods import resolve_mode
+from hpo_mab.assembly.request import RunRequest
 from hpo_mab.backends.dask_cluster import DaskConnection
 from hpo_mab.engine.loop import run_repetition
 from hpo_mab.inputs.errors import InputError
-from hpo_mab.inputs.run_conf import load_run_conf
-from hpo_mab.store.sqlite import ResultStore
+from hpo_mab.store.sink import MemoryRepetition
 
 STORE_NAME = "compare.sqlite"
 SCHEMA = """
@@ -92,7 +90,7 @@ def parse_strategy(text: str) -> StrategySpec:
         return StrategySpec(text, mode, spec, conf or None)
     raise InputError(
         f"expected MODE-SPEC as on the command line (GP-EI, DIV-HEDGE, RANDOM), a run_conf file or a peer "
-        f"({', '.join(PEERS)}), got {text!r}",
+        f"({', '.join(PEERS.names())}), got {text!r}",
         key="--strategies",
     )
 
@@ -119,33 +117,62 @@ class CellResult:
     trials: list[tuple]
 
 
-def request_of(base: RunRequest, strategy: StrategySpec, benchmark: str) -> RunRequest:
-    """The run request of a strategy on a benchmark (peers are validated as RANDOM runs)."""
-    return replace(base, config=benchmark, mode=strategy.mode, spec=strategy.spec, conf=strategy.conf, num_trials=1)
+@dataclass(frozen=True)
+class CompareRequest:
+    """The settings every cell of a comparison shares (the CLI's ``compare`` options)."""
+
+    criterion: str = "TIME"
+    goal: float | None = None
+    exp_time: str = "12h"
+    max_trials: int | None = None
+    overhead: str = "none"
+    seed: int = 1
+    hp_conf_dir: Path | None = None
+    yahpo_data: Path | None = None
+
+    def run_request(self, strategy: StrategySpec, benchmark: str) -> RunRequest:
+        """The run a strategy's cells on a benchmark are repetitions of (peers are assembled as RANDOM runs)."""
+        return RunRequest(
+            config=benchmark,
+            num_trials=1,
+            mode=strategy.mode,
+            spec=strategy.spec,
+            criterion=self.criterion,
+            goal=self.goal,
+            exp_time=self.exp_time,
+            conf=strategy.conf,
+            hp_conf_dir=self.hp_conf_dir,
+            seed=self.seed,
+            max_trials=self.max_trials,
+            overhead=self.overhead,
+            yahpo_data=self.yahpo_data,
+            log_level="error",
+            peer=strategy.peer,
+        )
 
 
 @lru_cache(maxsize=16)
-def settings_of(request: RunRequest) -> RunSettings:
-    """Validated settings with the benchmark loaded, once per process and request."""
-    return build_settings(request, lambda message: None)
+def assembly_of(request: RunRequest) -> Assembly:
+    """The validated assembly of a cell's run (benchmark loaded), once per process and request."""
+    return assemble(request, lambda message: None)
 
 
-def plan_cells(base: RunRequest, strategies: list[StrategySpec], benchmarks: list[str], reps: int) -> list[Cell]:
+def plan_cells(base: CompareRequest, strategies: list[StrategySpec], benchmarks: list[str], reps: int) -> list[Cell]:
     """Every cell, validating each (strategy, benchmark) before anything runs."""
     cells = []
     for benchmark in benchmarks:
         goal_error = None
         for strategy in strategies:
-            request = request_of(base, strategy, benchmark)
-            settings = settings_of(request)
+            request = base.run_request(strategy, benchmark)
+            assembly = assembly_of(request)
             if goal_error is None:
-                goal = settings.benchmark.default_goal()
+                goal = assembly.problem.default_goal()
                 goal_error = None if goal is None else 1.0 - goal
-            identity = {**settings.identity(), "peer": strategy.peer, "seed": base.seed}
+            identity = {**assembly.identity(), "peer": strategy.peer, "seed": base.seed}
             for rep in range(reps):
                 text = json.dumps({**identity, "rep": rep}, sort_keys=True)
                 key = hashlib.sha256(text.encode()).hexdigest()
-                cells.append(Cell(strategy, settings.benchmark.name, rep, request, key, goal_error))
+                cells.append(Cell(strategy, assembly.problem.name, rep, request, key, goal_error))
     return cells
 
 
@@ -154,43 +181,27 @@ def run_cell(cell: Cell) -> CellResult:
     from threadpoolctl import threadpool_limits
 
     started = time.perf_counter()
-    settings = settings_of(cell.request)
-    benchmark = settings.benchmark
-    if cell.strategy.peer is not None:
-        from hpo_mab.peers.optimizers import make_peer
-
-        strategy = SingleArm(Arm(cell.strategy.peer, make_peer(cell.strategy.peer, benchmark.space)))
-    else:
-        strategy = build_strategy(
-            settings.mode,
-            settings.spec,
-            settings.run_conf,
-            benchmark.space,
-            settings.time_penalty,
-            oracle=lambda candidate: benchmark.evaluate(candidate).error,
-        )
-    with (
-        warnings.catch_warnings(),
-        threadpool_limits(1),
-        tempfile.TemporaryDirectory(prefix="hpo-cell-") as folder,
-        ResultStore(Path(folder) / "cell.sqlite") as store,
-    ):
+    assembly = assembly_of(cell.request)
+    execution = assembly.open_execution()
+    backend = execution.backend(0.0)
+    with warnings.catch_warnings(), threadpool_limits(1):
         # scikit-learn's forests say in a (daemonic) Dask worker that they use one job; they do anyway
         warnings.filterwarnings("ignore", message="Inside a Dask worker with daemon=True")
-        record = store.create_run(
-            cell.key, {"benchmark": benchmark.name, "mode": settings.mode, "spec": settings.spec, "title": "cell"},
-            cell.request.seed, cell.rep + 1,
-        )  # fmt: skip
-        outcome = run_repetition(
-            benchmark=benchmark,
-            strategy=strategy,
-            criterion=settings.criterion,
-            overhead=settings.overhead,
-            store=store,
-            run_id=record.id,
-            rep=cell.rep,
-            seed=cell.request.seed,
-        )
+        try:
+            outcome = run_repetition(
+                pool=assembly.pool(),
+                strategies=assembly.strategies(),
+                backend=backend,
+                plan=assembly.plan(),
+                criterion=assembly.criterion,
+                sink=MemoryRepetition(),
+                rep=cell.rep,
+                seed=cell.request.seed,
+                rule=assembly.rule(),
+            )
+        finally:
+            backend.close()
+            execution.close()
     trials = [(t.trial, t.candidate, t.clock, t.error, t.exec_time, t.opt_time, t.arm) for t in outcome.trials]
     return CellResult(cell.key, outcome.stop_reason, time.perf_counter() - started, trials)
 

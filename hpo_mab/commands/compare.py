@@ -64,23 +64,19 @@ def compare(
     debug: bool,
 ) -> None:
     """Run every (strategy, benchmark, repetition) cell; finished cells are kept and skipped on a re-run."""
-    from hpo_mab.assembly.build import RunRequest
-    from hpo_mab.assembly.compare import STORE_NAME, CompareStore, parse_strategy, plan_cells, run_cells
+    from hpo_mab.assembly.compare import STORE_NAME, CompareRequest, CompareStore, parse_strategy, plan_cells, run_cells
     from hpo_mab.inputs.cli_values import parse_worker_url
 
     specs = [parse_strategy(s) for s in _names(strategies, "--strategies")]
-    base = RunRequest(
-        config="",
-        num_trials=1,
+    base = CompareRequest(
         criterion=exp_crt.upper(),
         goal=exp_goal,
         exp_time=exp_time,
-        hp_conf_dir=hp_conf_dir,
-        seed=seed,
         max_trials=max_trials,
         overhead=overhead,
+        seed=seed,
+        hp_conf_dir=hp_conf_dir,
         yahpo_data=yahpo_data,
-        log_level="error",
     )
     scheduler = parse_worker_url(scheduler) if scheduler else None
     cells = plan_cells(base, specs, _names(benchmarks, "--benchmarks"), reps)

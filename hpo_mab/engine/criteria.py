@@ -1,4 +1,4 @@
-"""When a repetition stops (TIME budget, GOAL, caps) and how optimizer time is charged."""
+"""When a repetition stops: the TIME budget, the GOAL, the caps."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ BUDGET = "budget"
 GOAL = "goal"
 MAX_TRIALS = "max_trials"
 POOL_EXHAUSTED = "pool_exhausted"
+MAX_FAILURES = "max_failures"
 
 
 @dataclass(frozen=True)
@@ -42,21 +43,3 @@ class StopCriterion:
         if self.metric == "accuracy":
             return 1.0 - best_error >= self.goal - 1e-12
         return best_error <= self.goal + 1e-12
-
-
-@dataclass(frozen=True)
-class Overhead:
-    """How measured optimizer wall time is charged to the simulated clock:
-    ``measured`` (as measured), ``none`` (not at all) or a fixed number of seconds per trial."""
-
-    mode: str  # "measured" | "none" | "fixed"
-    seconds: float = 0.0
-
-    def charge(self, wall_seconds: float) -> float:
-        """Seconds added to the clock for one proposal."""
-        if self.mode == "measured":
-            return wall_seconds
-        return self.seconds if self.mode == "fixed" else 0.0
-
-    def __str__(self) -> str:
-        return f"{self.seconds:g}" if self.mode == "fixed" else self.mode

@@ -14,7 +14,12 @@ from hpo_mab.surrogates.base import file_sha256
 
 
 class ObjectiveTask:
-    """Configurations sampled from the hp_conf (run_conf pool settings), evaluated by ``objective``."""
+    """Configurations sampled from the hp_conf (run_conf pool settings), evaluated by ``objective``.
+
+    It is not simulated: its trials run on a real backend, on the wall clock.
+    """
+
+    simulated = False
 
     def __init__(self, conf: HpConf, objective: Callable[[dict], Outcome], description: str, pool: PoolSettings):
         self.name = conf.name
@@ -30,10 +35,6 @@ class ObjectiveTask:
     def pool(self) -> CandidatePool:
         """The sampled candidates, all remaining."""
         return self._pool.fresh_copy()
-
-    def evaluate(self, candidate_id: int, epochs: int | None = None):
-        """Real objectives are evaluated by a backend, not here."""
-        raise TypeError("a real objective is evaluated through its execution backend")
 
     def default_goal(self) -> float | None:
         """Unknown: a GOAL run on a real objective needs -eg."""

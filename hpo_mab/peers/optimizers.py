@@ -22,10 +22,8 @@ import numpy as np
 from hpo_mab.optimizers.base import History, Proposal, nearest_remaining
 from hpo_mab.optimizers.tpe import TPEOptimizer
 from hpo_mab.optimizers.transforms import transform_of
+from hpo_mab.registry import Entry, Registry
 from hpo_mab.searchspace.space import CandidatePool, SearchSpace
-
-PEERS = ("optuna-tpe", "optuna-gp", "smac-hpo", "hyperopt-tpe", "skopt-gphedge")
-REQUIRES = {"optuna-tpe": "optuna", "optuna-gp": "optuna, torch", "skopt-gphedge": "scikit-optimize"}
 
 
 def optuna_distributions(space: SearchSpace) -> dict:
@@ -193,20 +191,40 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def make_peer(name: str, space: SearchSpace):
-    """The optimizer of peer ``name`` (ImportError names the missing package)."""
-    if name == "hyperopt-tpe":  # hyperopt's tpe.suggest with its defaults, on raw errors
-        return TPEOptimizer(name, space, transform_of("TPE", 0.3, "none"))
-    if name in ("optuna-tpe", "optuna-gp"):
+def _hyperopt_tpe(name: str, space: SearchSpace) -> Any:
+    """hyperopt's tpe.suggest with its defaults, on raw errors."""
+    return TPEOptimizer(name, space, transform_of("TPE", 0.3, "none"))
+
+
+def _optuna(sampler: str) -> Any:
+    def build(name: str, space: SearchSpace) -> Any:
         import optuna  # noqa: F401
 
-        if name == "optuna-gp":
+        if sampler == "gp":
             import torch  # noqa: F401
-        return OptunaPeer(name, space, name.split("-")[1])
-    if name == "skopt-gphedge":
-        import skopt  # noqa: F401
+        return OptunaPeer(name, space, sampler)
 
-        return SkoptPeer(name, space)
-    if name == "smac-hpo":
-        return SmacPeer(name, space)
-    raise KeyError(name)
+    return build
+
+
+def _skopt(name: str, space: SearchSpace) -> Any:
+    import skopt  # noqa: F401
+
+    return SkoptPeer(name, space)
+
+
+PEERS: Registry = Registry(
+    "peer",
+    [
+        Entry("optuna-tpe", _optuna("tpe"), help="Optuna's TPESampler", facts={"requires": "optuna"}),
+        Entry("optuna-gp", _optuna("gp"), help="Optuna's GPSampler", facts={"requires": "optuna, torch"}),
+        Entry("smac-hpo", SmacPeer, help="SMAC3's HyperparameterOptimizationFacade", facts={"requires": "smac"}),
+        Entry("hyperopt-tpe", _hyperopt_tpe, help="hyperopt's TPE, default settings", facts={"requires": "hyperopt"}),
+        Entry("skopt-gphedge", _skopt, help="scikit-optimize's gp_hedge", facts={"requires": "scikit-optimize"}),
+    ],
+)
+
+
+def make_peer(name: str, space: SearchSpace) -> Any:
+    """The optimizer of peer ``name`` (ImportError names the missing package)."""
+    return PEERS[name].factory(name, space)

@@ -9,7 +9,7 @@ import pickle
 from itertools import accumulate
 from pathlib import Path
 
-from hpo_mab.store.sqlite import Trial
+from hpo_mab.store.records import Trial
 
 
 def trace_name(mode: str, spec: str, title: str, num_reps: int) -> str:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from hpo_mab.inputs.errors import InputError
+from hpo_mab.store.records import RunRecord, Trial
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -74,44 +75,6 @@ ADDED_COLUMNS = {
     "status": "TEXT NOT NULL DEFAULT 'ok'",
     "worker": "INTEGER NOT NULL DEFAULT 0",
 }
-
-
-@dataclass(frozen=True)
-class Trial:
-    """One finished evaluation as stored. ``opt_time`` is what the clock was charged."""
-
-    rep: int
-    trial: int
-    candidate: int
-    config: dict
-    error: float
-    accuracy: float
-    exec_time: float
-    opt_time: float
-    opt_wall_time: float
-    clock: float
-    epochs: int
-    best_epoch: int
-    arm: str
-    note: str = ""
-    selection: dict = field(default_factory=dict)
-    status: str = "ok"  # or "failed" (kept out of the models and of the best)
-    worker: int = 0
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """A run as stored."""
-
-    id: int
-    key: str
-    benchmark: str
-    mode: str
-    spec: str
-    title: str
-    seed: int
-    num_reps: int
-    settings: dict
 
 
 class ResultStore:

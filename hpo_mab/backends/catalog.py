@@ -1,0 +1,100 @@
+"""The registry of execution backends, and the session that makes one backend per repetition.
+
+``simulated`` replays benchmarks on the simulated clock; ``in-process`` runs a real objective
+here; ``dask`` runs it on a LocalCluster of ``--workers`` processes or on a scheduler's workers.
+A session is opened once per run (a Dask cluster starts before the first repetition's clock) and
+hands out a fresh backend per repetition, continuing that repetition's stored clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from hpo_mab.backends.base import Backend
+from hpo_mab.backends.clock import Overhead
+from hpo_mab.backends.dask import DaskBackend, DaskOptions
+from hpo_mab.backends.dask_cluster import DaskConnection
+from hpo_mab.backends.local import InProcessBackend
+from hpo_mab.backends.simulated import SimulatedBackend
+from hpo_mab.registry import Entry, Registry
+
+
+@dataclass(frozen=True)
+class ExecutionRequest:
+    """What a backend needs to know about a run: what to evaluate and on how many workers."""
+
+    target: Any  # a Benchmark (simulated) or an objective callable (real)
+    workers: int = 1
+    scheduler: str | None = None
+    overhead: Overhead = field(default_factory=lambda: Overhead("none"))
+    options: Any = None  # the backend's typed options
+
+
+class ExecutionSession(Protocol):
+    """Backends for the repetitions of one run."""
+
+    def backend(self, offset: float) -> Backend:
+        """A backend for one repetition whose stored clock is at ``offset``."""
+        ...
+
+    def close(self) -> None:
+        """Release what the session started."""
+        ...
+
+
+class SimulatedSession:
+    """Simulated workers: nothing to start."""
+
+    def __init__(self, request: ExecutionRequest) -> None:
+        self.request = request
+
+    def backend(self, offset: float) -> Backend:
+        """A fresh event queue."""
+        return SimulatedBackend(self.request.target, self.request.overhead, offset)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class InProcessSession:
+    """The objective called in this process."""
+
+    def __init__(self, request: ExecutionRequest) -> None:
+        self.request = request
+
+    def backend(self, offset: float) -> Backend:
+        """A backend on a wall clock continuing ``offset``."""
+        return InProcessBackend(self.request.target, offset)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class DaskSession:
+    """One Dask client (and LocalCluster, if started here) shared by the repetitions."""
+
+    def __init__(self, request: ExecutionRequest) -> None:
+        self.request = request
+        options = request.options or DaskOptions()
+        self.connection = DaskConnection(request.workers, request.scheduler, dict(options.resources or {}) or None)
+
+    def backend(self, offset: float) -> Backend:
+        """Connect (before the repetition's clock starts), then a backend on its wall clock."""
+        client = self.connection.client
+        return DaskBackend(client, self.request.target, self.request.options or DaskOptions(), offset)
+
+    def close(self) -> None:
+        """Close the client and the cluster this session started."""
+        self.connection.close()
+
+
+BACKENDS: Registry[Callable[[ExecutionRequest], ExecutionSession]] = Registry(
+    "backend",
+    [
+        Entry("simulated", SimulatedSession, None, "benchmarks on the simulated clock, W simulated workers"),
+        Entry("in-process", InProcessSession, None, "a real objective in this process, one trial at a time"),
+        Entry("dask", DaskSession, DaskOptions, "a real objective on a Dask LocalCluster or a scheduler's workers"),
+    ],
+)

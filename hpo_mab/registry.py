@@ -1,0 +1,72 @@
+"""Registries of plug-ins: a name the user writes -> (typed options class, factory, help).
+
+Every kind of plug-in (models, strategies, benchmark sources, backends, peers, early-termination
+rules) has one registry, built once from a list of entries in its package's catalogue. Adding a
+plug-in is its class plus one entry; the CLI help, run_conf validation and the API's option
+schemas are read from the registries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+F = TypeVar("F")
+
+
+@dataclass(frozen=True)
+class Entry(Generic[F]):
+    """One plug-in: its name, factory, options class (or None), help text and kind-specific facts."""
+
+    name: str
+    factory: F
+    options: type | None = None
+    help: str = ""
+    aliases: tuple[str, ...] = ()
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+class Registry(Generic[F]):
+    """An immutable, ordered mapping of names (and aliases) to entries."""
+
+    def __init__(self, kind: str, entries: Sequence[Entry[F]]) -> None:
+        self.kind = kind
+        self._entries: dict[str, Entry[F]] = {}
+        self._aliases: dict[str, str] = {}
+        for entry in entries:
+            if entry.name in self._entries or entry.name in self._aliases:
+                raise ValueError(f"{kind} {entry.name!r} is registered twice")
+            self._entries[entry.name] = entry
+            for alias in entry.aliases:
+                self._aliases[alias] = entry.name
+
+    def canonical(self, name: str) -> str | None:
+        """The registered name of ``name`` or of its alias, or None."""
+        if name in self._entries:
+            return name
+        return self._aliases.get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.canonical(name) is not None
+
+    def __getitem__(self, name: str) -> Entry[F]:
+        canonical = self.canonical(name)
+        if canonical is None:
+            raise KeyError(name)
+        return self._entries[canonical]
+
+    def __iter__(self) -> Iterator[Entry[F]]:
+        return iter(self._entries.values())
+
+    def names(self) -> list[str]:
+        """Registered names, in registration order (aliases excluded)."""
+        return list(self._entries)
+
+    def options_classes(self) -> list[type]:
+        """The distinct options classes of the entries, in registration order."""
+        out: list[type] = []
+        for entry in self._entries.values():
+            if entry.options is not None and entry.options not in out:
+                out.append(entry.options)
+        return out

@@ -1,0 +1,67 @@
+"""The run_conf options of the optimizers: each model's section and the arm-level settings.
+
+Declared apart from the models so that reading a run_conf (or rendering the CLI help) does not
+import numpy/scipy; each model reads its own class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from hpo_mab.inputs.options import AllOf, AtLeast, Flag, Interval, Nullable, Number, OneOf, option
+
+SHAPING = {"none": "", "log_err": "LE", "hybrid_log": "HLE"}
+
+
+@dataclass(frozen=True)
+class GPOptions:
+    """run_conf ``gp: {...}``: the Gaussian process of the GP arms."""
+
+    SECTION: ClassVar[str] = "gp"
+    mcmc_iters: int = option(0, AtLeast(0), "slice-sampled hyperparameter samples (0: MAP)")
+    noiseless: bool = option(False, Flag(numeric=True), "fix the noise at 1e-6")
+    max_obs: int | None = option(None, Nullable(AtLeast(1)), "fit on a random subset of this many observations")
+    covar: str = option("Matern52", OneOf(("Matern52",)), "kernel")
+    restarts: int = option(2, AtLeast(0), "random restarts of the MAP fit (first fit and every 10th)")
+
+
+@dataclass(frozen=True)
+class RFOptions:
+    """run_conf ``rf: {...}``: the forest of the RF arms."""
+
+    SECTION: ClassVar[str] = "rf"
+    n_trees: int = option(10, Number(positive=True, integer=True), "trees (SMAC3's HPO facade: 10)")
+    max_depth: int | None = option(None, Nullable(Number(positive=True, integer=True)), "depth limit (none)")
+    min_samples_split: int = option(2, Number(positive=True, integer=True), "samples to split a node")
+    min_samples_leaf: int = option(1, Number(positive=True, integer=True), "samples in a leaf")
+    max_features: float = option(
+        1.0, Interval(0, 1, high_open=False, what="a fraction", number_first=False), "features per split"
+    )
+
+
+@dataclass(frozen=True)
+class TPEOptions:
+    """run_conf ``tpe: {...}``: hyperopt's TPE settings."""
+
+    SECTION: ClassVar[str] = "tpe"
+    n_startup_jobs: int = option(20, Number(positive=True, integer=True), "random proposals before TPE")
+    gamma: float = option(0.25, Interval(0, 1, number_first=False), "share of the history that is 'good'")
+    n_ei_candidates: int = option(24, Number(positive=True, integer=True), "candidates scored per proposal")
+
+
+@dataclass(frozen=True)
+class TransformOptions:
+    """run_conf ``alpha`` (HLE's breakpoint) and ``response_shaping`` (the transform of plain GP/RF/TPE arms)."""
+
+    SECTION: ClassVar[str | None] = None
+    response_shaping: str = option("none", OneOf(tuple(SHAPING)), "transform of arms without -LE/-HLE")
+    alpha: float = option(0.3, AllOf((Number(positive=True), Interval(0, 1))), "HLE: linear above, log below")
+
+
+@dataclass(frozen=True)
+class AcquisitionOptions:
+    """run_conf ``kappa``: UCB's weight of the standard deviation."""
+
+    SECTION: ClassVar[str | None] = None
+    kappa: float = option(1.0, Number(positive=True), "UCB = -mu + kappa * sigma")
