@@ -9,12 +9,9 @@ class. Adding one is a class plus one entry here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from hpo_mab.arms.options import EpsilonGreedyOptions, HedgeOptions, KnockOutOptions
-from hpo_mab.optimizers.options import AcquisitionOptions, GPOptions, RFOptions, TPEOptions, TransformOptions
 from hpo_mab.registry import Entry, Registry
 
 if TYPE_CHECKING:  # the registries are read for help and validation without importing numpy
@@ -25,10 +22,15 @@ if TYPE_CHECKING:  # the registries are read for help and validation without imp
     from hpo_mab.searchspace.space import SearchSpace
 
 TRANSFORMS = ("LE", "HLE")
+GP_OPTIONS = "hpo_mab.optimizers.options:GPOptions"
+RF_OPTIONS = "hpo_mab.optimizers.options:RFOptions"
+TPE_OPTIONS = "hpo_mab.optimizers.options:TPEOptions"
+HEDGE_OPTIONS = "hpo_mab.arms.options:HedgeOptions"
+EG_OPTIONS = "hpo_mab.arms.options:EpsilonGreedyOptions"
+SKO_OPTIONS = "hpo_mab.arms.options:KnockOutOptions"
 
 
-@dataclass(frozen=True)
-class ArmContext:
+class ArmContext(NamedTuple):
     """What building an arm needs: the run_conf's options, the space, the shared model cache."""
 
     run_conf: RunConf
@@ -39,12 +41,14 @@ class ArmContext:
 
 def _model_arm(label: str, family: str, acquisition: str, transform: Transform, ctx: ArmContext) -> Any:
     from hpo_mab.optimizers.bayes import ModelArmOptimizer
+    from hpo_mab.optimizers.options import AcquisitionOptions
 
     kappa = float(ctx.run_conf.get(AcquisitionOptions).kappa)
     return ModelArmOptimizer(label, family, transform, acquisition, ctx.cache, kappa, ctx.time_penalty)
 
 
 def _tpe_arm(label: str, family: str, acquisition: str, transform: Transform, ctx: ArmContext) -> Any:
+    from hpo_mab.optimizers.options import TPEOptions
     from hpo_mab.optimizers.tpe import TPEOptimizer
 
     return TPEOptimizer(label, ctx.space, transform, acquisition == "RANDOM", ctx.run_conf.get(TPEOptions))
@@ -58,17 +62,22 @@ def _random_arm(label: str, family: str, acquisition: str, transform: Transform,
 
 def _gp(run_conf: RunConf, space: SearchSpace) -> Surrogate:
     from hpo_mab.optimizers.gp import GaussianProcess
+    from hpo_mab.optimizers.options import GPOptions
 
     return GaussianProcess.from_options(run_conf.get(GPOptions))
 
 
 def _gp_noiseless(run_conf: RunConf, space: SearchSpace) -> Surrogate:
+    from dataclasses import replace
+
     from hpo_mab.optimizers.gp import GaussianProcess
+    from hpo_mab.optimizers.options import GPOptions
 
     return GaussianProcess.from_options(replace(run_conf.get(GPOptions), noiseless=True, mcmc_iters=0))
 
 
 def _rf(run_conf: RunConf, space: SearchSpace) -> Surrogate:
+    from hpo_mab.optimizers.options import RFOptions
     from hpo_mab.optimizers.rf import RandomForestSurrogate
 
     return RandomForestSurrogate(space.configspace, run_conf.get(RFOptions))
@@ -82,19 +91,19 @@ MODELS: Registry[Callable[..., Any]] = Registry(
         Entry("RANDOM", _random_arm, None, "random search over the pool", ("SOBOL", "NONE"),
               {"acquisitions": ("RANDOM",)}),
         Entry(
-            "GP", _model_arm, GPOptions, "Gaussian process (Matérn-5/2 ARD)", (),
+            "GP", _model_arm, GP_OPTIONS, "Gaussian process (Matérn-5/2 ARD)", (),
             {"acquisitions": MODEL_ACQUISITIONS, "transforms": TRANSFORMS, "surrogate": _gp},
         ),
         Entry(
-            "GP-NM", _model_arm, GPOptions, "noiseless GP, one hyperparameter sample", (),
+            "GP-NM", _model_arm, GP_OPTIONS, "noiseless GP, one hyperparameter sample", (),
             {"acquisitions": MODEL_ACQUISITIONS, "transforms": (), "surrogate": _gp_noiseless},
         ),
         Entry(
-            "RF", _model_arm, RFOptions, "SMAC3's random forest", (),
+            "RF", _model_arm, RF_OPTIONS, "SMAC3's random forest", (),
             {"acquisitions": MODEL_ACQUISITIONS, "transforms": TRANSFORMS, "surrogate": _rf},
         ),
         Entry(
-            "TPE", _tpe_arm, TPEOptions, "hyperopt's TPE (EI) or its random sampler (RANDOM)", ("HYPEROPT", "HO"),
+            "TPE", _tpe_arm, TPE_OPTIONS, "hyperopt's TPE (EI) or its random sampler (RANDOM)", ("HYPEROPT", "HO"),
             {"acquisitions": ("EI", "RANDOM"), "transforms": TRANSFORMS},
         ),
     ],
@@ -134,16 +143,16 @@ STRATEGIES: Registry[Callable[..., Strategy]] = Registry(
     [
         Entry("SEQ", _plain("RoundRobin"), None, "round robin over the arms, in run_conf order (S-Div)"),
         Entry("RANDOM", _plain("UniformRandom"), None, "a uniformly random arm every step (R-Div)"),
-        Entry("HEDGE", _hedge(), HedgeOptions, "GP-Hedge, every nominee credited by its arm's refitted model"),
-        Entry("BO-HEDGE", _hedge(), HedgeOptions, "as HEDGE"),
-        Entry("BO-HEDGE-T", _hedge(oracle_credit=True), HedgeOptions, "GP-Hedge credited by true errors", facts=ORACLE),
-        Entry("BO-HEDGE-LE", _hedge(log_scale=True), HedgeOptions, "GP-Hedge credited on the log-error scale"),
-        Entry("BO-HEDGE-LET", _hedge(True, True), HedgeOptions, "GP-Hedge, true log errors", facts=ORACLE),
-        Entry("EG", _egreedy(False), EpsilonGreedyOptions, "epsilon-greedy on quantile rewards"),
-        Entry("EG-LE", _egreedy(False), EpsilonGreedyOptions, "as EG (its reward is already scale-free)"),
-        Entry("GT", _egreedy(True), EpsilonGreedyOptions, "greedy-time: epsilon decays with the clock"),
-        Entry("GT-LE", _egreedy(True), EpsilonGreedyOptions, "as GT"),
-        Entry("SKO", _plain("KnockOut"), KnockOutOptions, "round robin, the worst arm knocked out periodically"),
+        Entry("HEDGE", _hedge(), HEDGE_OPTIONS, "GP-Hedge, every nominee credited by its arm's refitted model"),
+        Entry("BO-HEDGE", _hedge(), HEDGE_OPTIONS, "as HEDGE"),
+        Entry("BO-HEDGE-T", _hedge(oracle_credit=True), HEDGE_OPTIONS, "GP-Hedge by true errors", facts=ORACLE),
+        Entry("BO-HEDGE-LE", _hedge(log_scale=True), HEDGE_OPTIONS, "GP-Hedge credited on the log-error scale"),
+        Entry("BO-HEDGE-LET", _hedge(True, True), HEDGE_OPTIONS, "GP-Hedge, true log errors", facts=ORACLE),
+        Entry("EG", _egreedy(False), EG_OPTIONS, "epsilon-greedy on quantile rewards"),
+        Entry("EG-LE", _egreedy(False), EG_OPTIONS, "as EG (its reward is already scale-free)"),
+        Entry("GT", _egreedy(True), EG_OPTIONS, "greedy-time: epsilon decays with the clock"),
+        Entry("GT-LE", _egreedy(True), EG_OPTIONS, "as GT"),
+        Entry("SKO", _plain("KnockOut"), SKO_OPTIONS, "round robin, the worst arm knocked out periodically"),
     ],
 )  # fmt: skip
 
@@ -192,6 +201,7 @@ def surrogate_factories(run_conf: RunConf, space: SearchSpace) -> dict[str, Call
 def build_arm(model: str, spec: str, ctx: ArmContext) -> Arm:
     """One arm: model (with its transform) and acquisition, sharing fits through ``ctx.cache``."""
     from hpo_mab.arms.strategy import Arm
+    from hpo_mab.optimizers.options import TransformOptions
     from hpo_mab.optimizers.transforms import transform_of
 
     entry, _ = model_family(model)
@@ -218,5 +228,6 @@ def build_div(spec: str, run_conf: RunConf, space: SearchSpace, oracle: Callable
     ctx = ArmContext(run_conf, space, cache)
     arms = [build_arm(model, acq, ctx) for model, acq in run_conf.arms]
     entry = STRATEGIES[spec]
-    options = run_conf.get(entry.options) if entry.options is not None else None
+    cls = entry.options_class()
+    options = run_conf.get(cls) if cls is not None else None
     return entry.factory(entry.name, arms, cache, options, oracle)

@@ -8,31 +8,41 @@ schemas are read from the registries.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 F = TypeVar("F")
 
 
-@dataclass(frozen=True)
-class Entry(Generic[F]):
-    """One plug-in: its name, factory, options class (or None), help text and kind-specific facts."""
+class Entry(NamedTuple):
+    """One plug-in: its name, factory, options class, help text and kind-specific facts.
+
+    ``options`` is the options class, or ``"module:Class"`` (imported when first needed, so that
+    listing the registry, as the CLI help does, imports no plug-in), or None.
+    """
 
     name: str
-    factory: F
-    options: type | None = None
+    factory: Any
+    options: type | str | None = None
     help: str = ""
     aliases: tuple[str, ...] = ()
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = {}  # noqa: RUF012 (never mutated)
+
+    def options_class(self) -> type | None:
+        """The options class (imported if given by name)."""
+        if isinstance(self.options, str):
+            module, _, name = self.options.partition(":")
+            return getattr(importlib.import_module(module), name)
+        return self.options
 
 
 class Registry(Generic[F]):
     """An immutable, ordered mapping of names (and aliases) to entries."""
 
-    def __init__(self, kind: str, entries: Sequence[Entry[F]]) -> None:
+    def __init__(self, kind: str, entries: Sequence[Entry]) -> None:
         self.kind = kind
-        self._entries: dict[str, Entry[F]] = {}
+        self._entries: dict[str, Entry] = {}
         self._aliases: dict[str, str] = {}
         for entry in entries:
             if entry.name in self._entries or entry.name in self._aliases:
@@ -50,13 +60,13 @@ class Registry(Generic[F]):
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self.canonical(name) is not None
 
-    def __getitem__(self, name: str) -> Entry[F]:
+    def __getitem__(self, name: str) -> Entry:
         canonical = self.canonical(name)
         if canonical is None:
             raise KeyError(name)
         return self._entries[canonical]
 
-    def __iter__(self) -> Iterator[Entry[F]]:
+    def __iter__(self) -> Iterator[Entry]:
         return iter(self._entries.values())
 
     def names(self) -> list[str]:
@@ -67,6 +77,7 @@ class Registry(Generic[F]):
         """The distinct options classes of the entries, in registration order."""
         out: list[type] = []
         for entry in self._entries.values():
-            if entry.options is not None and entry.options not in out:
-                out.append(entry.options)
+            cls = entry.options_class()
+            if cls is not None and cls not in out:
+                out.append(cls)
         return out

@@ -17,7 +17,7 @@ from hpo_mab.arms.strategy import Strategy
 from hpo_mab.assembly.catalog import load_run_conf
 from hpo_mab.assembly.methods import Method, method_of, resolve_mode
 from hpo_mab.assembly.request import RunRequest
-from hpo_mab.backends.catalog import BACKENDS, ExecutionRequest, ExecutionSession
+from hpo_mab.backends.catalog import BACKENDS, ExecutionRequest, ExecutionSession, backend_for
 from hpo_mab.backends.clock import Overhead
 from hpo_mab.bundled import run_conf_folder
 from hpo_mab.engine.criteria import StopCriterion
@@ -97,7 +97,8 @@ class Assembly:
         """The backends of this run's repetitions (a Dask cluster, if any, starts here)."""
         entry = BACKENDS[self.backend]
         target = self.problem if self.problem.simulated else self.problem.objective
-        options = self.run_conf.get(entry.options) if entry.options is not None else None
+        cls = entry.options_class()
+        options = self.run_conf.get(cls) if cls is not None else None
         return entry.factory(ExecutionRequest(target, self.workers, self.scheduler, self.overhead, options))
 
     def identity(self) -> dict:
@@ -215,7 +216,7 @@ def assemble(request: RunRequest, warn: Callable[[str], None]) -> Assembly:
         )
     criterion = _criterion(request, problem, budget, warn)
     method.strategies(run_conf, problem.space, request.time_penalty, None)  # arms valid before anything runs
-    backend = "simulated" if problem.simulated else "dask" if workers > 1 or worker is not None else "in-process"
+    backend = backend_for(problem.simulated, workers, worker)
     return Assembly(
         problem=problem,
         method=method,

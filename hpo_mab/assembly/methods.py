@@ -9,8 +9,7 @@ spec is interpreted here once; everything after works with a ``Method``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from hpo_mab.arms.catalog import STRATEGIES, acquisitions_of, build_div, build_single_arm, model_names
 from hpo_mab.inputs.errors import InputError
@@ -47,8 +46,7 @@ def resolve_mode(mode: str | None, spec: str | None, time_penalty: bool = False)
     return mode, spec
 
 
-@dataclass(frozen=True)
-class Method:
+class Method(NamedTuple):
     """A resolved mode/spec: the (mode, spec) of each worker's strategy, or a peer system."""
 
     mode: str

@@ -78,9 +78,15 @@ Event = Report | Finished
 
 
 class Backend(Protocol):
-    """Runs submitted tickets and hands back their events in the order of its clock."""
+    """Runs submitted tickets and hands back their events in the order of its clock.
+
+    ``recomputes_submissions``: a resumed repetition proposes and submits again exactly what was
+    in flight (a simulated backend is deterministic), so submissions need not be stored; real
+    backends store each one, to re-submit the same ticket after a kill.
+    """
 
     clock: Clock
+    recomputes_submissions: bool
 
     def submit(self, ticket: Ticket) -> None:
         """Start ``ticket``."""

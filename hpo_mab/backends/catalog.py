@@ -90,11 +90,31 @@ class DaskSession:
         self.connection.close()
 
 
+def _simulated(simulated: bool, workers: int, scheduler: str | None) -> bool:
+    return simulated
+
+
+def _dask(simulated: bool, workers: int, scheduler: str | None) -> bool:
+    return not simulated and (workers > 1 or scheduler is not None)
+
+
+def _in_process(simulated: bool, workers: int, scheduler: str | None) -> bool:
+    return not simulated
+
+
+# the first entry whose "applies" holds for (simulated?, workers, scheduler) runs the trials
 BACKENDS: Registry[Callable[[ExecutionRequest], ExecutionSession]] = Registry(
     "backend",
     [
-        Entry("simulated", SimulatedSession, None, "benchmarks on the simulated clock, W simulated workers"),
-        Entry("in-process", InProcessSession, None, "a real objective in this process, one trial at a time"),
-        Entry("dask", DaskSession, DaskOptions, "a real objective on a Dask LocalCluster or a scheduler's workers"),
+        Entry("simulated", SimulatedSession, None, "benchmarks on the simulated clock", facts={"applies": _simulated}),
+        Entry("dask", DaskSession, DaskOptions, "real objectives on Dask workers", facts={"applies": _dask}),
+        Entry(
+            "in-process", InProcessSession, None, "real objectives here, one at a time", facts={"applies": _in_process}
+        ),
     ],
 )
+
+
+def backend_for(simulated: bool, workers: int, scheduler: str | None) -> str:
+    """The name of the backend that runs a run's trials."""
+    return next(e.name for e in BACKENDS if e.facts["applies"](simulated, workers, scheduler))

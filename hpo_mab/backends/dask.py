@@ -28,6 +28,8 @@ class DaskBackend:
     """A trial whose worker dies is re-submitted (to any other worker) up to ``max_retries`` times,
     then recorded failed. ``resources`` ({"GPU": 1}) is asked of the worker for each trial."""
 
+    recomputes_submissions = False
+
     def __init__(
         self, client: Any, objective: Callable[[dict], Outcome], options: DaskOptions, offset: float = 0.0
     ) -> None:

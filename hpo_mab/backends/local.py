@@ -12,6 +12,8 @@ from hpo_mab.objectives.base import Outcome
 class InProcessBackend:
     """Evaluate each ticket when it is submitted; its end is the next event."""
 
+    recomputes_submissions = False
+
     def __init__(self, objective: Callable[[dict], Outcome], offset: float = 0.0) -> None:
         self.objective = objective
         self.clock = WallClock(offset)

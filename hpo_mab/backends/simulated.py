@@ -26,6 +26,8 @@ def outcome_of(result: Result) -> Outcome:
 class SimulatedBackend:
     """W simulated workers: each submitted ticket is evaluated on the benchmark and finishes at its time."""
 
+    recomputes_submissions = True
+
     def __init__(self, benchmark: Benchmark, overhead: Overhead, offset: float = 0.0) -> None:
         self.benchmark = benchmark
         self.clock = SimulatedClock(overhead, offset)

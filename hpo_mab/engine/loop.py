@@ -8,9 +8,11 @@ with the repetition state after it, then the strategy learns from it. A sequenti
 with one worker. Models learn from successful trials only; failed trials are stored with their
 reason. Trials are numbered in the order they finish.
 
-After every submission and every finished trial the state (random state, strategies, rule, the
-tickets in flight, whether a SYNC batch is being filled) is stored, so a killed run resumed with
-``-r`` re-submits exactly what was in flight and no finished trial is lost or recorded twice.
+After every finished trial the state (random state, strategies, rule, the tickets in flight,
+whether a SYNC batch is being filled) is stored, and after every submission to a real backend too,
+so a killed run resumed with ``-r`` re-submits exactly what was in flight and no finished trial is
+lost or recorded twice. A simulated backend is deterministic: what was submitted after the last
+stored trial is proposed again, identically, on resume.
 """
 
 from __future__ import annotations
@@ -191,7 +193,8 @@ def run_repetition(
                 pool.take(candidate)
                 inflight[worker] = ticket
                 proposals += 1
-                sink.save_state(snapshot())
+                if not backend.recomputes_submissions:
+                    sink.save_state(snapshot())
                 backend.submit(ticket)
             filling = False
         if not backend.in_flight():

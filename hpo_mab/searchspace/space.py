@@ -127,6 +127,7 @@ class CandidatePool:
     remaining: np.ndarray
     space: SearchSpace | None = None
     _encodings: dict = field(default_factory=dict, repr=False)
+    _columns: dict = field(default_factory=dict, repr=False)  # name -> plain Python values (built once)
 
     @classmethod
     def build(cls, space: SearchSpace, configs: pd.DataFrame, ids: np.ndarray | None = None) -> CandidatePool:
@@ -159,7 +160,13 @@ class CandidatePool:
     def fresh_copy(self) -> CandidatePool:
         """A copy with every candidate remaining, sharing the (read-only) arrays and encodings."""
         return CandidatePool(
-            self.configs, self.features, self.ids, np.ones(len(self.ids), bool), self.space, self._encodings
+            self.configs,
+            self.features,
+            self.ids,
+            np.ones(len(self.ids), bool),
+            self.space,
+            self._encodings,
+            self._columns,
         )
 
     def encoding(self, kind: str = "unit") -> np.ndarray:
@@ -194,7 +201,9 @@ class CandidatePool:
 
     def config(self, position: int) -> dict:
         """Configuration at ``position`` as a plain dict of Python values."""
-        return {k: _plain(v) for k, v in self.configs.iloc[position].items()}
+        if not self._columns:
+            self._columns.update({k: [_plain(v) for v in self.configs[k].tolist()] for k in self.configs.columns})
+        return {k: column[position] for k, column in self._columns.items()}
 
 
 def _plain(value):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -153,7 +153,7 @@ class ResultStore:
 
     def add_trial(self, run_id: int, trial: Trial, state: dict, internals: dict | None = None) -> None:
         """Store a finished trial and the repetition state after it, atomically."""
-        values = asdict(trial)
+        values = {f.name: getattr(trial, f.name) for f in fields(trial)}
         values["config"] = json.dumps(trial.config, sort_keys=False)
         values["selection"] = json.dumps(trial.selection)
         with self._transaction():
