@@ -47,6 +47,15 @@ def _mode_help() -> str:
     )
 
 
+def _rule_help() -> str:
+    from hpo_mab.stopping.catalog import RULES
+
+    return (
+        f"Early-termination rule: {', '.join(RULES.names())}; its options in the run_conf's etr: {{...}}."
+        " [default: the run_conf's early_term_rule, else None]"
+    )
+
+
 def _spec_help() -> str:
     from hpo_mab.arms.catalog import MODELS, STRATEGIES
 
@@ -129,6 +138,7 @@ def _spec_help() -> str:
 )
 @click.option("-p", "--pkl", is_flag=True, help="Also save the optimizer internals of every trial (<trace>.pkl.gz).")
 @click.option("-tp", "--time_penalty", is_flag=True, help="Divide EI by the predicted training seconds (GP/RF arms).")
+@click.option("-etr", "--early_term_rule", default=None, cls=RegistryHelp, help_of=lambda: _rule_help())
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed of the run. [default: random, recorded]")
 @click.option(
     "--max-trials",
@@ -194,6 +204,7 @@ def cli(
     rerun: bool,
     pkl: bool,
     time_penalty: bool,
+    early_term_rule: str | None,
     seed: int | None,
     max_trials: int | None,
     results_dir: Path,
@@ -234,6 +245,7 @@ def cli(
         rerun=rerun,
         pkl=pkl,
         time_penalty=time_penalty,
+        early_term_rule=early_term_rule,
         seed=seed,
         max_trials=max_trials,
         results_dir=results_dir,

@@ -12,17 +12,45 @@ from hpo_mab.searchspace.space import CandidatePool, SearchSpace
 
 @dataclass
 class History:
-    """Evaluated candidates of one repetition, in order (what every optimizer sees)."""
+    """Evaluated candidates of one repetition, in order (what every optimizer sees).
+
+    ``lineage`` identifies the sequence of entries: adding an entry keeps it (so optimizers that
+    sync incrementally tell only the new ones), replacing one (a promoted trial's longer
+    training) or making a view with pending entries (trials in flight, ``with_pending``) gives a
+    new one, after which incremental consumers start over.
+    """
 
     positions: list[int] = field(default_factory=list)
     errors: list[float] = field(default_factory=list)
     exec_times: list[float] = field(default_factory=list)
+    lineage: object = field(default_factory=object, repr=False, compare=False)
 
     def add(self, position: int, error: float, exec_time: float) -> None:
         """Record one finished evaluation."""
         self.positions.append(position)
         self.errors.append(error)
         self.exec_times.append(exec_time)
+
+    def record(self, position: int, error: float, exec_time: float) -> None:
+        """Record an evaluation, replacing an earlier entry of the same candidate (a promoted trial)."""
+        if position in self.positions:
+            index = self.positions.index(position)
+            self.errors[index] = error
+            self.exec_times[index] = exec_time
+            self.lineage = object()
+        else:
+            self.add(position, error, exec_time)
+
+    def with_pending(self, entries: list[tuple[int, float, float]]) -> History:
+        """A copy with (position, error, exec_time) of pending evaluations appended (a new lineage)."""
+        view = History(list(self.positions), list(self.errors), list(self.exec_times))
+        for position, error, exec_time in entries:
+            view.record(position, error, exec_time)
+        return view
+
+    def extends(self, lineage: object, length: int) -> bool:
+        """True when this history is the one of ``lineage`` grown from ``length`` entries (append-only)."""
+        return lineage is self.lineage and length <= len(self)
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -34,10 +62,14 @@ class History:
 
 @dataclass(frozen=True)
 class Proposal:
-    """The optimizer's choice: a pool position, plus what it computed on the way (for ``-p``)."""
+    """The optimizer's choice: a pool position, plus what it computed on the way (for ``-p``).
+
+    ``max_epochs``: train at most this many epochs (a multi-fidelity optimizer's budget); None: all.
+    """
 
     position: int
     internals: dict[str, Any] = field(default_factory=dict)
+    max_epochs: int | None = None
 
 
 class Optimizer(Protocol):

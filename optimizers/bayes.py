@@ -123,7 +123,7 @@ class ModelCache:
 
     factories: dict[str, Callable[[], Surrogate]]
     models: dict[ModelKey, Surrogate] = field(default_factory=dict)
-    _predictions: dict[ModelKey, tuple[int, Prediction]] = field(default_factory=dict)
+    _predictions: dict[ModelKey, tuple[int, object, Prediction]] = field(default_factory=dict)
     fits: int = 0
 
     def posterior(
@@ -144,8 +144,8 @@ class ModelCache:
     ) -> Prediction:
         """The prediction over the pool of surrogate ``key`` fitted to ``targets``."""
         cached = self._predictions.get(key)
-        if cached is not None and cached[0] == len(history):
-            return cached[1]
+        if cached is not None and cached[0] == len(history) and cached[1] is history.lineage:
+            return cached[2]
         surrogate = self.models.get(key)
         if surrogate is None:
             surrogate = self.models[key] = self.factories[key.model]()
@@ -153,7 +153,7 @@ class ModelCache:
         surrogate.fit(history.features(pool, kind), targets, rng)
         self.fits += 1
         prediction = Prediction(surrogate, pool.encoding(kind))
-        self._predictions[key] = (len(history), prediction)
+        self._predictions[key] = (len(history), history.lineage, prediction)
         return prediction
 
     def get_state(self) -> list[dict]:

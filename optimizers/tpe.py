@@ -87,6 +87,7 @@ class TPEOptimizer:
     _trials: object | None = field(default=None, repr=False)
     _domain: object | None = field(default=None, repr=False)
     _inserted: int = 0
+    _lineage: object = field(default=None, repr=False)
 
     def propose(self, history: History, pool: CandidatePool, rng: np.random.Generator) -> Proposal:
         """One hyperopt suggestion from the history, mapped to the nearest remaining candidate."""
@@ -118,7 +119,7 @@ class TPEOptimizer:
         from hyperopt import STATUS_OK, Trials
         from hyperopt.base import JOB_STATE_DONE, Domain
 
-        if self._trials is None or self._inserted > len(history):
+        if self._trials is None or not history.extends(self._lineage, self._inserted):
             self._trials, self._inserted = Trials(), 0
             self._domain = Domain(lambda params: 0.0, hyperopt_space(self.space))
         losses = self.transform.forward(np.asarray(history.errors[self._inserted :]))
@@ -142,3 +143,4 @@ class TPEOptimizer:
             self._trials.insert_trial_docs(docs)
             self._trials.refresh()
         self._inserted = len(history)
+        self._lineage = history.lineage

@@ -149,21 +149,24 @@ class StopBelow:
         self.threshold = threshold
         self.seen: list[tuple[int, int]] = []
 
-    def report_epochs(self, max_epoch):
-        return (2,)
+    def plan(self, ticket):
+        return (2,), {}
 
     def decide(self, report: Report):
         self.seen.append((report.ticket.candidate, report.epoch))
         stop = report.accuracy < self.threshold
         return (Verdict.STOP if stop else Verdict.CONTINUE), {"threshold": self.threshold}
 
-    def observe(self, candidate, outcome):
+    def observe(self, trial):
         pass
+
+    def promotion(self):
+        return None
 
     def get_state(self):
         return {}
 
-    def set_state(self, state):
+    def restore(self, trials, state):
         pass
 
 

@@ -223,4 +223,4 @@ def test_a_store_of_the_first_schema_is_migrated(cli, small_bench, tmp_path):
     db.close()
     assert cli(str(small_bench), "1", "-m", "RANDOM", "-et", "30m", "--seed", "3").code == 0
     columns = [row[1] for row in sqlite3.connect(results / "hpo.sqlite").execute("PRAGMA table_info(trials)")]
-    assert columns[-4:] == ["note", "selection", "status", "worker"]
+    assert columns[-8:] == ["note", "selection", "status", "worker", "early_terminated", "etr", "resumed_from", "curve"]

@@ -57,7 +57,7 @@ def test_legacy_grid_maps_to_pool(tmp_path):
             {"titel": "x"},
             "FILE: titel: unknown key (expected one of: title, description, arms, bandits, eta, discount, init_eps, "
             "decay_factor, time_unit, knockout_period, response_shaping, alpha, kappa, gp, rf, tpe, early_term_rule, "
-            "failover, max_failures, resources, max_retries, search_space, grid)",
+            "etr, failover, max_failures, stopped_trials, resources, max_retries, search_space, grid)",
         ),
         ({"title": "a b"}, "FILE: title: expected letters, digits and . _ + - only (it names files), got 'a b'"),
         ({"arms": []}, "FILE: arms: expected a non-empty list of {model, acq_func}, got []"),
@@ -95,8 +95,9 @@ def test_legacy_grid_maps_to_pool(tmp_path):
         ({"rf": {"n_trees": 0}}, "FILE: rf.n_trees: expected a positive integer, got 0"),
         ({"rf": {"max_features": 2}}, "FILE: rf.max_features: expected a fraction in (0, 1], got 2"),
         (
-            {"early_term_rule": "DecaTercet"},
-            "FILE: early_term_rule: early termination rules are not available yet; expected None, got 'DecaTercet'",
+            {"early_term_rule": "Decatercet"},
+            "FILE: early_term_rule: expected one of None, DecaTercet, PentaTercet, TetraTercet, Median, Percentile,"
+            " Interval, ASHA, ASHA-PROMOTE, Hyperband, CurveNN, got 'Decatercet'",
         ),
         ({"resources": ["GPU"]}, "FILE: resources: expected a mapping like {GPU: 1}, got ['GPU']"),
         ({"resources": {"GPU": 0}}, "FILE: resources.GPU: expected a positive number, got 0"),

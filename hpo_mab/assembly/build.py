@@ -21,12 +21,14 @@ from hpo_mab.backends.catalog import BACKENDS, ExecutionRequest, ExecutionSessio
 from hpo_mab.backends.clock import Overhead
 from hpo_mab.bundled import run_conf_folder
 from hpo_mab.engine.criteria import StopCriterion
-from hpo_mab.engine.loop import LoopPlan
+from hpo_mab.engine.loop import LoopPlan, rule_seeds
 from hpo_mab.engine.options import LoopOptions
+from hpo_mab.inputs import checks
 from hpo_mab.inputs.cli_values import check_goal, parse_overhead, parse_worker_url
 from hpo_mab.inputs.errors import InputError
 from hpo_mab.inputs.files import find_config
 from hpo_mab.inputs.hp_conf import load_hp_conf
+from hpo_mab.inputs.options import option_fields, parse_options
 from hpo_mab.inputs.run_conf import RunConf
 from hpo_mab.inputs.timestr import parse_seconds
 from hpo_mab.objectives.python import PythonObjective, load_function
@@ -34,6 +36,7 @@ from hpo_mab.objectives.shell import ShellObjective, placeholders
 from hpo_mab.objectives.task import ObjectiveTask
 from hpo_mab.searchspace.space import CandidatePool
 from hpo_mab.stopping.base import NO_RULE, Rule
+from hpo_mab.stopping.catalog import RULES, RuleChoice, rule_name
 from hpo_mab.surrogates.registry import load_benchmark, resolve_hp_conf
 from hpo_mab.version import package_version
 
@@ -58,6 +61,8 @@ class Assembly:
     time_penalty: bool = False
     scheduler: str | None = None
     backend: str = "simulated"
+    rule_name: str = "None"
+    rule_options: Any = None
 
     @property
     def records_workers(self) -> bool:
@@ -77,11 +82,36 @@ class Assembly:
     def strategies(self) -> list[Strategy]:
         """Fresh strategies for one repetition, one per worker strategy."""
         oracle = (lambda candidate: self.problem.evaluate(candidate).error) if self.problem.simulated else None
-        return self.method.strategies(self.run_conf, self.problem.space, self.time_penalty, oracle)
+        max_epoch = self.problem.hp_conf.max_epoch
+        return self.method.strategies(self.run_conf, self.problem.space, self.time_penalty, oracle, max_epoch)
 
-    def rule(self) -> Rule:
-        """A fresh early-termination rule for one repetition."""
-        return NO_RULE
+    def components(self, seed: int, rep: int) -> tuple[list[Strategy], Rule]:
+        """Fresh strategies and early-termination rule for repetition ``rep`` (a pruning peer is both)."""
+        strategies = self.strategies()
+        if self.peer_rules:
+            return strategies, strategies[0].arms[0].optimizer
+        return strategies, self.rule(seed, rep)
+
+    @property
+    def peer_rules(self) -> bool:
+        """True when the method is a peer that decides stops (or budgets) itself."""
+        if self.method.peer is None:
+            return False
+        from hpo_mab.peers.optimizers import PEERS
+
+        return bool(PEERS[self.method.peer].facts.get("rule"))
+
+    def rule(self, seed: int = 0, rep: int = 0) -> Rule:
+        """A fresh early-termination rule for repetition ``rep`` (its own random stream from the run's seed)."""
+        if self.rule_name == "None":
+            return NO_RULE
+        entry = RULES[self.rule_name]
+        return entry.factory(self.rule_name, self.problem.hp_conf.max_epoch, self.rule_options, rule_seeds(seed, rep))
+
+    @property
+    def uses_rule(self) -> bool:
+        """True when trials may be stopped early (traces then record the stops)."""
+        return self.rule_name != "None" or self.peer_rules
 
     def pool(self) -> CandidatePool:
         """A fresh candidate pool for one repetition."""
@@ -89,9 +119,17 @@ class Assembly:
 
     def plan(self, keep_internals: bool = False) -> LoopPlan:
         """How the loop runs a repetition of this assembly."""
-        max_failures = self.run_conf.get(LoopOptions).max_failures
-        max_epoch = self.problem.hp_conf.max_epoch
-        return LoopPlan(self.workers, self.method.sync, max_failures, self.records_workers, keep_internals, max_epoch)
+        loop = self.run_conf.get(LoopOptions)
+        return LoopPlan(
+            workers=self.workers,
+            sync=self.method.sync,
+            max_failures=loop.max_failures,
+            records_workers=self.records_workers,
+            keep_internals=keep_internals,
+            max_epoch=self.problem.hp_conf.max_epoch,
+            failover=loop.failover.lower(),
+            stopped_trials=loop.stopped_trials,
+        )
 
     def open_execution(self) -> ExecutionSession:
         """The backends of this run's repetitions (a Dask cluster, if any, starts here)."""
@@ -128,7 +166,39 @@ class Assembly:
                 if self.records_workers
                 else {}
             ),
+            **({"early_term_rule": self.rule_name, "etr": _plain(self.rule_options)} if self.uses_rule else {}),
         }
+
+
+def _plain(options: Any) -> dict:
+    """The fields of an options dataclass as a JSON-safe mapping."""
+    return dict(options.__dict__) if options is not None else {}
+
+
+def _rule(request: RunRequest, run_conf: RunConf, problem: Any) -> tuple[str, Any]:
+    """The rule (``-etr`` wins over the run_conf) and its options from the run_conf's ``etr``."""
+    choice = run_conf.get(RuleChoice)
+    name = (
+        rule_name(request.early_term_rule, "-etr/--early_term_rule")
+        if request.early_term_rule
+        else (choice.early_term_rule)
+    )
+    entry = RULES[name]
+    cls = entry.options_class()
+    given = choice.etr or {}
+    if cls is None:
+        if given:
+            raise InputError(f"rule {name} takes no options", run_conf.source, f"etr.{next(iter(given))}")
+        return name, None
+    keys = tuple(f.key for f in option_fields(cls))
+    checks.check_keys(given, run_conf.source, "etr", keys)
+    options = parse_options(cls, given, run_conf.source, "etr")
+    if name != "None" and not problem.hp_conf.max_epoch:
+        raise InputError(
+            f"early termination ({name}) needs the number of epochs of a full training", problem.hp_conf.source,
+            "config.max_epoch",
+        )  # fmt: skip
+    return name, options
 
 
 def load_request_run_conf(conf: str | None, directory: Path | None) -> RunConf:
@@ -217,6 +287,7 @@ def assemble(request: RunRequest, warn: Callable[[str], None]) -> Assembly:
     criterion = _criterion(request, problem, budget, warn)
     method.strategies(run_conf, problem.space, request.time_penalty, None)  # arms valid before anything runs
     backend = backend_for(problem.simulated, workers, worker)
+    etr_name, etr_options = _rule(request, run_conf, problem)
     return Assembly(
         problem=problem,
         method=method,
@@ -227,4 +298,6 @@ def assemble(request: RunRequest, warn: Callable[[str], None]) -> Assembly:
         time_penalty=request.time_penalty,
         scheduler=worker if not problem.simulated else None,
         backend=backend,
+        rule_name=etr_name,
+        rule_options=etr_options,
     )

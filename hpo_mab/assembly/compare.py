@@ -51,9 +51,19 @@ CREATE TABLE IF NOT EXISTS cell_trials (
     exec_time REAL NOT NULL,
     opt_time REAL NOT NULL,
     arm TEXT NOT NULL,
+    epochs INTEGER NOT NULL DEFAULT 0,
+    early_terminated INTEGER NOT NULL DEFAULT 0,
+    resumed_from INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (key, trial)
 );
 """
+TRIAL_FIELDS = ("trial", "candidate", "clock", "error", "exec_time", "opt_time", "arm", "epochs", "early_terminated",
+                "resumed_from")  # fmt: skip
+ADDED_TRIAL_COLUMNS = {
+    "epochs": "INTEGER NOT NULL DEFAULT 0",
+    "early_terminated": "INTEGER NOT NULL DEFAULT 0",
+    "resumed_from": "INTEGER NOT NULL DEFAULT 0",
+}
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,13 @@ class StrategySpec:
     spec: str = "RANDOM"
     conf: str | None = None
     peer: str | None = None
+    rule: str | None = None  # an early-termination rule (the label then ends in +RULE)
+
+    def with_rule(self, rule: str) -> StrategySpec:
+        """The same strategy under an early-termination rule (``None``: unchanged)."""
+        if rule == "None":
+            return self
+        return StrategySpec(f"{self.label}+{rule}", self.mode, self.spec, self.conf, self.peer, rule)
 
 
 def parse_strategy(text: str) -> StrategySpec:
@@ -148,6 +165,7 @@ class CompareRequest:
             yahpo_data=self.yahpo_data,
             log_level="error",
             peer=strategy.peer,
+            early_term_rule=strategy.rule,
         )
 
 
@@ -184,25 +202,26 @@ def run_cell(cell: Cell) -> CellResult:
     assembly = assembly_of(cell.request)
     execution = assembly.open_execution()
     backend = execution.backend(0.0)
+    strategies, rule = assembly.components(cell.request.seed, cell.rep)
     with warnings.catch_warnings(), threadpool_limits(1):
         # scikit-learn's forests say in a (daemonic) Dask worker that they use one job; they do anyway
         warnings.filterwarnings("ignore", message="Inside a Dask worker with daemon=True")
         try:
             outcome = run_repetition(
                 pool=assembly.pool(),
-                strategies=assembly.strategies(),
+                strategies=strategies,
                 backend=backend,
                 plan=assembly.plan(),
                 criterion=assembly.criterion,
                 sink=MemoryRepetition(),
                 rep=cell.rep,
                 seed=cell.request.seed,
-                rule=assembly.rule(),
+                rule=rule,
             )
         finally:
             backend.close()
             execution.close()
-    trials = [(t.trial, t.candidate, t.clock, t.error, t.exec_time, t.opt_time, t.arm) for t in outcome.trials]
+    trials = [tuple(getattr(t, f) for f in TRIAL_FIELDS) for t in outcome.trials]
     return CellResult(cell.key, outcome.stop_reason, time.perf_counter() - started, trials)
 
 
@@ -216,6 +235,10 @@ class CompareStore:
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(SCHEMA)
+            present = {row[1] for row in self._db.execute("PRAGMA table_info(cell_trials)")}
+            for column, definition in ADDED_TRIAL_COLUMNS.items():
+                if column not in present:
+                    self._db.execute(f"ALTER TABLE cell_trials ADD COLUMN {column} {definition}")
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise InputError(f"not a compare store of hpo-mab ({exc})", str(path)) from None
@@ -241,7 +264,8 @@ class CompareStore:
                  result.stop_reason, result.wall, json.dumps(settings, sort_keys=True)),
             )  # fmt: skip
             self._db.executemany(
-                "INSERT INTO cell_trials VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [(cell.key, *t) for t in result.trials]
+                f"INSERT INTO cell_trials (key, {', '.join(TRIAL_FIELDS)}) VALUES ({', '.join('?' * 11)})",
+                [(cell.key, *t) for t in result.trials],
             )
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -253,6 +277,14 @@ class CompareStore:
         return self._db.execute(
             "SELECT c.strategy, c.benchmark, c.rep, t.trial, t.clock, t.error, t.arm FROM cell_trials t"
             " JOIN cells c ON c.key = t.key ORDER BY c.benchmark, c.strategy, c.rep, t.trial"
+        ).fetchall()
+
+    def stop_rows(self) -> list[tuple]:
+        """(strategy, benchmark, rep, trial, candidate, clock, exec_time, epochs, early_terminated, resumed_from)."""
+        return self._db.execute(
+            "SELECT c.strategy, c.benchmark, c.rep, t.trial, t.candidate, t.clock, t.exec_time, t.epochs,"
+            " t.early_terminated, t.resumed_from FROM cell_trials t JOIN cells c ON c.key = t.key"
+            " ORDER BY c.benchmark, c.strategy, c.rep, t.trial"
         ).fetchall()
 
     def goals(self) -> dict[str, float]:

@@ -69,14 +69,19 @@ class Method(NamedTuple):
         return any(m == "DIV" and STRATEGIES[s].facts.get("oracle") for m, s in self.members)
 
     def strategies(
-        self, run_conf: RunConf, space: SearchSpace, time_penalty: bool, oracle: Callable[[int], float] | None
+        self,
+        run_conf: RunConf,
+        space: SearchSpace,
+        time_penalty: bool,
+        oracle: Callable[[int], float] | None,
+        max_epoch: int | None = None,
     ) -> list[Strategy]:
         """Fresh strategies (with their arms and model caches) for one repetition, one per member."""
         if self.peer is not None:
             from hpo_mab.arms.strategy import Arm, SingleArm
             from hpo_mab.peers.optimizers import make_peer
 
-            return [SingleArm(Arm(self.peer, make_peer(self.peer, space)))]
+            return [SingleArm(Arm(self.peer, make_peer(self.peer, space, max_epoch)))]
         out = []
         for mode, spec in self.members:
             if mode == "DIV":

@@ -36,3 +36,4 @@ class RunRequest:
     workers: int | None = None
     trial_timeout: str | None = None
     peer: str | None = None
+    early_term_rule: str | None = None

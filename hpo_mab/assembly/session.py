@@ -91,18 +91,19 @@ def execute(assembly: Assembly, settings: SessionSettings, reporter: Reporter) -
                 sink = StoredRepetition(store, run.id, rep)
                 stored = sink.trials()
                 backend = execution.backend(stored[-1].clock if stored else 0.0)
+                strategies, rule = assembly.components(run.seed, rep)
                 reporter.rep_start(rep)
                 try:
                     outcome = run_repetition(
                         pool=assembly.pool(),
-                        strategies=assembly.strategies(),
+                        strategies=strategies,
                         backend=backend,
                         plan=plan,
                         criterion=assembly.criterion,
                         sink=sink,
                         rep=rep,
                         seed=run.seed,
-                        rule=assembly.rule(),
+                        rule=rule,
                         on_trial=reporter.trial,
                     )
                 finally:
@@ -114,15 +115,15 @@ def execute(assembly: Assembly, settings: SessionSettings, reporter: Reporter) -
         reporter.close()
         trials = store.trials(run.id)
         folder = settings.results_dir / assembly.problem.name / criterion_dirname(assembly.criterion)
-        trace = folder / trace_name(assembly.mode, assembly.spec, assembly.run_conf.title, num_reps)
+        trace = folder / trace_name(assembly.mode, assembly.spec, assembly.run_conf.title, num_reps, assembly.rule_name)
         if created:
             for path in (trace, trace.with_suffix(".csv"), trace.with_suffix(".pkl.gz")):
                 backup = _keep_previous(path)
                 if backup:
                     notes.append(f"kept the previous {path.name.split(').', 1)[-1]} file as {backup.name}")
         final_states = {} if plan.records_workers else _final_strategy_states(store, run.id, num_reps)
-        write_json_trace(trace, trials, num_reps, final_states)
-        csv_path = write_trials_csv(trace.with_suffix(".csv"), trials, assembly.problem.space.names)
+        write_json_trace(trace, trials, num_reps, final_states, assembly.uses_rule)
+        csv_path = write_trials_csv(trace.with_suffix(".csv"), trials, assembly.problem.space.names, assembly.uses_rule)
         internals = None
         if settings.keep_internals:
             internals = write_internals(trace.with_suffix(".pkl.gz"), store.internals(run.id))

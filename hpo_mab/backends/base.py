@@ -32,13 +32,22 @@ class Ticket:
     attempts: int = 0
     internals: dict | None = None  # the proposal's internals (``-p``)
     report_epochs: tuple[int, ...] | None = ()  # epochs to report while running (None: all)
+    resume_from: int = 0  # epochs the candidate trained before (a promoted trial continues from there)
+    reported: int = 0  # the last epoch reported and answered "go on" (a resumed ticket reports later ones)
+    max_epochs: int | None = None  # train at most this many epochs (a budget), None: all
+    etr: dict = field(default_factory=dict)  # the early-termination rule's record of this trial
+    verdict: str | None = None  # "stop" or "pause" once the rule said so
+
+    OPTIONAL = ("internals", "resume_from", "reported", "max_epochs", "etr", "verdict")
 
     def as_state(self) -> dict:
         """JSON-safe form stored with the repetition state (resume re-submits it)."""
         kept = ("candidate", "position", "worker", "started", "config", "decision", "opt_time", "opt_wall_time")
         state = {k: getattr(self, k) for k in kept}
-        if self.internals is not None:
-            state["internals"] = self.internals
+        defaults = Ticket(0, 0, 0, 0.0, {})
+        for k in self.OPTIONAL:  # only what differs from the default, so that stored states stay as before
+            if getattr(self, k) != getattr(defaults, k):
+                state[k] = getattr(self, k)
         return state
 
     @classmethod
@@ -57,12 +66,22 @@ class Verdict(enum.Enum):
 
 @dataclass(frozen=True)
 class Report:
-    """An epoch of a running trial: its accuracy at ``clock``."""
+    """An epoch of a running trial at ``clock``: ``curve`` holds the accuracy of epochs 1..epoch."""
 
     ticket: Ticket
     epoch: int
-    accuracy: float
+    curve: tuple[float, ...]
     clock: float
+
+    @property
+    def accuracy(self) -> float:
+        """The accuracy of the reported epoch."""
+        return self.curve[-1]
+
+    @property
+    def best(self) -> float:
+        """The best accuracy of epochs 1..epoch (the statistic of the rules)."""
+        return max(self.curve)
 
 
 @dataclass(frozen=True)
@@ -98,6 +117,10 @@ class Backend(Protocol):
 
     def answer(self, report: Report, verdict: Verdict) -> None:
         """The loop's verdict on ``report`` (a stop or pause ends the trial with a ``Finished``)."""
+        ...
+
+    def interim(self, ticket: Ticket) -> tuple[int, float] | None:
+        """(epochs trained, error so far) of a ticket in flight, or None if it has not reported an epoch."""
         ...
 
     def in_flight(self) -> int:

@@ -75,6 +75,10 @@ class DaskBackend:
         """This backend does not report epochs yet."""
         raise TypeError("the Dask backend does not report epochs")
 
+    def interim(self, ticket: Ticket) -> tuple[int, float] | None:
+        """Nothing reported yet."""
+        return None
+
     def in_flight(self) -> int:
         """Tasks not collected yet."""
         return len(self._futures)

@@ -32,6 +32,10 @@ class InProcessBackend:
         """This backend does not report epochs."""
         raise TypeError("the in-process backend does not report epochs")
 
+    def interim(self, ticket: Ticket) -> tuple[int, float] | None:
+        """Nothing reported yet."""
+        return None
+
     def in_flight(self) -> int:
         """Evaluated trials not yet collected."""
         return len(self._done)

@@ -31,6 +31,9 @@ def _names(text: str, key: str) -> list[str]:
     help="Comma-separated: MODE-SPEC as on the CLI (RANDOM, GP-EI, DIV-HEDGE, DIV-EG@run.yaml), run_conf files,"
     " or peers (optuna-tpe, optuna-gp, smac-hpo, hyperopt-tpe, skopt-gphedge).",
 )
+@click.option(
+    "--etr", default="None", show_default=True, help="Comma-separated early-termination rules, one more dimension."
+)
 @click.option("--reps", type=click.IntRange(min=1), default=30, show_default=True, help="Repetitions per cell.")
 @click.option("-e", "--exp_crt", default="TIME", type=click.Choice(["TIME", "GOAL"], case_sensitive=False))
 @click.option("-et", "--exp_time", default="12h", show_default=True, help="TIME budget per repetition.")
@@ -49,6 +52,7 @@ def _names(text: str, key: str) -> list[str]:
 def compare(
     benchmarks: str,
     strategies: str,
+    etr: str,
     reps: int,
     exp_crt: str,
     exp_time: str,
@@ -66,8 +70,10 @@ def compare(
     """Run every (strategy, benchmark, repetition) cell; finished cells are kept and skipped on a re-run."""
     from hpo_mab.assembly.compare import STORE_NAME, CompareRequest, CompareStore, parse_strategy, plan_cells, run_cells
     from hpo_mab.inputs.cli_values import parse_worker_url
+    from hpo_mab.stopping.catalog import rule_name
 
-    specs = [parse_strategy(s) for s in _names(strategies, "--strategies")]
+    rules = [rule_name(r, "--etr") for r in _names(etr, "--etr")]
+    specs = [parse_strategy(s).with_rule(r) for r in rules for s in _names(strategies, "--strategies")]
     base = CompareRequest(
         criterion=exp_crt.upper(),
         goal=exp_goal,

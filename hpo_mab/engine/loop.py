@@ -1,18 +1,25 @@
 """The trial loop: one event loop for every run, one simulated worker or many, simulated or real.
 
-Until the criterion stops the repetition: every free worker's strategy proposes a configuration
-(SYNC: only when the whole batch is free), which leaves the pool at once and goes to the backend;
-the backend hands back events on its clock (``Report`` of a running trial's epoch, to which the
-early-termination rule answers; ``Finished`` when a trial ends), and each finished trial is stored
-with the repetition state after it, then the strategy learns from it. A sequential run is this loop
-with one worker. Models learn from successful trials only; failed trials are stored with their
-reason. Trials are numbered in the order they finish.
+Until the criterion stops the repetition: every free worker gets work (SYNC: only when the whole
+batch is free) — a paused trial the early-termination rule promotes, or else a configuration its
+strategy proposes, which leaves the pool at once — and the backend hands back events on its clock:
+a ``Report`` of a running trial's epoch, to which the rule answers (go on, stop, pause), or
+``Finished`` when a trial ends. Each finished trial is stored with the repetition state after it,
+then the strategy learns from it. A sequential run is this loop with one worker. Models learn from
+successful trials (from stopped ones too with ``stopped_trials: partial``, the default); failed
+trials are stored with their reason. Trials are numbered in the order they finish.
 
-After every finished trial the state (random state, strategies, rule, the tickets in flight,
-whether a SYNC batch is being filled) is stored, and after every submission to a real backend too,
-so a killed run resumed with ``-r`` re-submits exactly what was in flight and no finished trial is
-lost or recorded twice. A simulated backend is deterministic: what was submitted after the last
-stored trial is proposed again, identically, on resume.
+In-progress trials (``failover``): with ``premature`` every trial in flight enters the models,
+for the proposal only, with its error so far at the current clock (the worst error seen before
+its first epoch); with ``random`` an arm whose choice over the whole pool is a trial in flight
+proposes a random candidate instead; with ``none`` (the default) and ``next_candidate`` the arms
+choose among the candidates that are neither evaluated nor in flight (the same here).
+
+After every finished trial the state (random state, strategies, the rule's state, the tickets in
+flight, whether a SYNC batch is being filled) is stored, and after every submission to a real
+backend too, so a killed run resumed with ``-r`` re-submits exactly what was in flight and no
+finished trial is lost or recorded twice. A simulated backend is deterministic: what was submitted
+after the last stored trial is proposed again, identically, on resume.
 """
 
 from __future__ import annotations
@@ -23,13 +30,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hpo_mab.arms.strategy import Decision, Strategy
-from hpo_mab.backends.base import Backend, Finished, Ticket
+from hpo_mab.arms.strategy import FALLBACK, Decision, Strategy
+from hpo_mab.backends.base import Backend, Finished, Report, Ticket, Verdict
 from hpo_mab.engine.criteria import GOAL, MAX_FAILURES, POOL_EXHAUSTED, StopCriterion
 from hpo_mab.objectives.base import Outcome
 from hpo_mab.optimizers.base import History, Proposal
 from hpo_mab.searchspace.space import CandidatePool
-from hpo_mab.stopping.base import NO_RULE, Rule
+from hpo_mab.stopping.base import NO_RULE, Promotion, Rule
 from hpo_mab.store.records import Trial
 from hpo_mab.store.sink import RepetitionSink
 
@@ -40,7 +47,9 @@ class LoopPlan:
 
     ``records_workers``: each trial's selection record names its worker and start clock (runs
     with several workers, BATCH, or a real objective). ``keep_internals``: store the proposals'
-    internals (``-p``). ``max_epoch``: epochs of a full training (for the rule's checkpoints).
+    internals (``-p``). ``max_epoch``: epochs of a full training. ``failover``: how proposals
+    treat trials in flight. ``stopped_trials``: ``partial`` (models learn a stopped trial's best
+    error so far) or ``exclude``.
     """
 
     workers: int = 1
@@ -49,6 +58,8 @@ class LoopPlan:
     records_workers: bool = False
     keep_internals: bool = False
     max_epoch: int | None = None
+    failover: str = "none"
+    stopped_trials: str = "partial"
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,11 @@ class RepetitionOutcome:
 def repetition_rng(seed: int, rep: int) -> np.random.Generator:
     """The random generator of repetition ``rep``: independent streams from one seed."""
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, rep])))
+
+
+def rule_seeds(seed: int, rep: int) -> np.random.SeedSequence:
+    """The early-termination rule's own random stream of repetition ``rep``."""
+    return np.random.SeedSequence([seed, rep, 1])
 
 
 @dataclass
@@ -81,7 +97,14 @@ class RestoredRepetition:
         return min((t.error for t in self.trials if t.status == "ok"), default=float("inf"))
 
 
-def restore_repetition(pool: CandidatePool, sink: RepetitionSink, seed: int, rep: int) -> RestoredRepetition:
+def learns_from(trial: Trial, stopped_trials: str) -> bool:
+    """Whether the models learn from a stored trial."""
+    return trial.status == "ok" and (stopped_trials == "partial" or not trial.early_terminated)
+
+
+def restore_repetition(
+    pool: CandidatePool, sink: RepetitionSink, seed: int, rep: int, stopped_trials: str = "partial"
+) -> RestoredRepetition:
     """Take the stored trials out of ``pool``, put the successful ones in a history, restore the random state."""
     history = History()
     rng = repetition_rng(seed, rep)
@@ -90,8 +113,8 @@ def restore_repetition(pool: CandidatePool, sink: RepetitionSink, seed: int, rep
     for trial in trials:
         position = pool.position_of(trial.candidate)
         pool.take(trial.candidate)
-        if trial.status == "ok":  # failed trials stay out of the models
-            history.add(position, trial.error, trial.exec_time)
+        if learns_from(trial, stopped_trials):  # failed trials stay out of the models
+            history.record(position, trial.error, trial.exec_time)
     if state:
         rng.bit_generator.state = state["rng"]
     return RestoredRepetition(history, rng, trials, state, reason)
@@ -102,6 +125,226 @@ def _strategy_states(state: dict) -> list[dict]:
     if "strategies" in state:
         return state["strategies"]
     return [state["strategy"]] if "strategy" in state else []
+
+
+class RepetitionLoop:
+    """The event loop of one repetition (see the module's docstring)."""
+
+    def __init__(
+        self,
+        pool: CandidatePool,
+        strategies: list[Strategy],
+        backend: Backend,
+        plan: LoopPlan,
+        criterion: StopCriterion,
+        sink: RepetitionSink,
+        rep: int,
+        seed: int,
+        rule: Rule,
+        on_trial: Callable[[Trial, float], None],
+    ) -> None:
+        self.pool, self.strategies, self.backend, self.plan = pool, strategies, backend, plan
+        self.criterion, self.sink, self.rep, self.rule, self.on_trial = criterion, sink, rep, rule, on_trial
+        restored = restore_repetition(pool, sink, seed, rep, plan.stopped_trials)
+        self.history, self.rng, self.trials = restored.history, restored.rng, restored.trials
+        self.reason, self.best_error = restored.reason, restored.best_error
+        self.failures = sum(t.status != "ok" for t in self.trials)
+        self.filling = False  # a SYNC batch is being proposed (a kill in the middle resumes filling it)
+        self.inflight: dict[int, Ticket] = {}
+        self.latest = {t.candidate: t for t in self.trials}  # the last trial of each candidate
+        self.last = self.trials[-1].clock if self.trials else 0.0  # the time of the latest finished trial
+        state = restored.state or {}
+        if state:
+            self.filling = bool(state.get("filling", False))
+            for strategy, saved in zip(strategies, _strategy_states(state), strict=False):
+                strategy.set_state(saved)
+        rule.restore(self.trials, state.get("rule", {}))
+        for saved in state.get("inflight", []):  # what was in flight when the run stopped, submitted again
+            ticket = Ticket.from_state(saved)
+            ticket.started = backend.clock.restart(ticket.started)
+            ticket.report_epochs, _ = rule.plan(ticket)
+            pool.take(ticket.candidate)
+            self.inflight[ticket.worker] = ticket
+            backend.submit(ticket)
+        # strategy decisions so far (round robin counts them; promotions are the rule's, not counted)
+        self.proposals = sum(not t.resumed_from for t in self.trials) + sum(
+            not t.resume_from for t in self.inflight.values()
+        )
+
+    def snapshot(self) -> dict:
+        """The repetition state stored with each trial."""
+        out = {
+            "rng": self.rng.bit_generator.state,
+            "strategies": [s.get_state() for s in self.strategies],
+            "inflight": [t.as_state() for t in sorted(self.inflight.values(), key=lambda t: t.worker)],
+            "filling": self.filling,
+        }
+        rule_state = self.rule.get_state()
+        if rule_state:
+            out["rule"] = rule_state
+        return out
+
+    def run(self) -> RepetitionOutcome:
+        """Run until the criterion stops the repetition and nothing is in flight."""
+        clock = self.backend.clock
+        while self.reason is None or self.backend.in_flight():
+            if self.reason is None:
+                in_work = len(self.trials) + len(self.inflight)
+                self.reason = self.criterion.stop_reason(clock.now(), self.best_error, in_work, self.pool.num_remaining)
+                if self.reason == POOL_EXHAUSTED and (self.inflight or self.rule.promotion() is not None):
+                    self.reason = None  # what is in flight or paused may still go on
+            if self.reason is None and (not self.plan.sync or not self.inflight or self.filling):
+                self._fill_workers()
+            if not self.backend.in_flight():
+                if self.reason is None:
+                    self.reason = POOL_EXHAUSTED
+                break
+            event = self.backend.next_event()
+            if isinstance(event, Finished):
+                self._finished(event)
+            else:
+                self._report(event)
+        self.sink.finish(self.reason, self.snapshot())
+        return RepetitionOutcome(self.rep, self.reason, self.trials)
+
+    def _fill_workers(self) -> None:
+        """Give every free worker a promoted trial, else a new proposal (submissions stored on real backends)."""
+        self.filling = True
+        for worker in range(self.plan.workers):
+            if worker in self.inflight:
+                continue
+            promotion = self.rule.promotion()
+            if promotion is not None:
+                ticket = self._continuation(worker, promotion)
+            elif self.pool.num_remaining == 0:
+                continue
+            else:
+                ticket = self._proposal(worker)
+                self.proposals += 1
+            ticket.report_epochs, record = self.rule.plan(ticket)
+            ticket.etr = {**record, **ticket.etr}
+            self.inflight[worker] = ticket
+            if not self.backend.recomputes_submissions:
+                self.sink.save_state(self.snapshot())
+            self.backend.submit(ticket)
+        self.filling = False
+
+    def _proposal(self, worker: int) -> Ticket:
+        """The worker's strategy proposes a configuration (seeing trials in flight as ``failover`` says)."""
+        clock = self.backend.clock
+        strategy = self.strategies[worker % len(self.strategies)]
+        started = time.perf_counter()
+        decision = self._propose(strategy)
+        wall = time.perf_counter() - started
+        position = decision.proposal.position
+        candidate = int(self.pool.ids[position])
+        charged = clock.charge(wall)
+        internals = _internals(decision, candidate) if self.plan.keep_internals else None
+        ticket = Ticket(
+            candidate,
+            position,
+            worker,
+            clock.start(self.last, charged),
+            self.pool.config(position),
+            _decision_state(decision),
+            charged,
+            wall,
+            internals=internals,
+            max_epochs=decision.proposal.max_epochs,
+        )
+        self.pool.take(candidate)
+        return ticket
+
+    def _propose(self, strategy: Strategy) -> Decision:
+        """The strategy's decision, with the trials in flight handled by the failover policy."""
+        failover = self.plan.failover
+        if not self.inflight or failover in ("none", "next_candidate"):
+            return strategy.propose(self.proposals, self.history, self.pool, self.rng, self.last)
+        if failover == "premature":
+            return strategy.propose(self.proposals, self._premature_history(), self.pool, self.rng, self.last)
+        positions = [t.position for t in self.inflight.values()]  # "random": in-flight trials back in the pool
+        self.pool.remaining[positions] = True
+        try:
+            decision = strategy.propose(self.proposals, self.history, self.pool, self.rng, self.last)
+        finally:
+            self.pool.remaining[positions] = False
+        if decision.proposal.position not in positions:
+            return decision
+        proposal = FALLBACK.propose(self.history, self.pool, self.rng)
+        note = f"failover random: {decision.label} chose a candidate in flight"
+        return Decision(decision.arm_index, proposal, decision.label, note, {**decision.record, "failover": "random"})
+
+    def _premature_history(self) -> History:
+        """The history plus every trial in flight with its error so far (the worst error seen before epoch 1)."""
+        worst = max(self.history.errors, default=1.0)
+        entries = []
+        for ticket in sorted(self.inflight.values(), key=lambda t: t.worker):
+            interim = self.backend.interim(ticket)
+            entries.append((ticket.position, worst if interim is None else interim[1], 0.0))
+        return self.history.with_pending(entries)
+
+    def _continuation(self, worker: int, promotion: Promotion) -> Ticket:
+        """A ticket that resumes a paused candidate where it stopped."""
+        previous = self.latest[promotion.candidate]
+        position = self.pool.position_of(promotion.candidate)
+        label = previous.arm
+        decision = {
+            "arm_index": -1,
+            "label": label,
+            "note": f"promoted from epoch {promotion.from_epoch}",
+            "record": {"promoted_from": promotion.from_epoch},
+        }
+        return Ticket(
+            promotion.candidate,
+            position,
+            worker,
+            self.backend.clock.start(self.last, 0.0),
+            dict(previous.config),
+            decision,
+            resume_from=promotion.from_epoch,
+            etr=dict(promotion.record),
+        )
+
+    def _report(self, report: Report) -> None:
+        """The rule's verdict on a running trial's epoch, carried out by the backend."""
+        verdict, record = self.rule.decide(report)
+        ticket = report.ticket
+        if verdict is Verdict.CONTINUE:
+            ticket.reported = report.epoch
+        else:
+            ticket.verdict = verdict.value
+            ticket.etr = {**ticket.etr, **record, "verdict": verdict.value}
+        self.backend.answer(report, verdict)
+
+    def _finished(self, event: Finished) -> None:
+        """Store a finished trial with the state after it; the strategy and the rule learn from it."""
+        ticket, outcome = event.ticket, event.outcome
+        self.inflight.pop(ticket.worker, None)
+        self.last = max(self.last, event.clock)
+        decision = _decision_of(ticket)
+        trial = _trial(self.rep, len(self.trials), ticket, outcome, self.last, decision, self.plan.records_workers)
+        if outcome.ok:
+            if ticket.decision["arm_index"] >= 0:  # a promotion was no strategy's decision
+                strategy = self.strategies[ticket.worker % len(self.strategies)]
+                strategy.update(decision, outcome.error, self.history)
+            if learns_from(trial, self.plan.stopped_trials):
+                self.history.record(ticket.position, outcome.error, outcome.exec_time)
+            self.best_error = min(self.best_error, outcome.error)
+        else:
+            self.failures += 1
+        self.trials.append(trial)
+        self.latest[trial.candidate] = trial
+        self.rule.observe(trial)
+        if self.reason is None and self.plan.max_failures is not None and self.failures >= self.plan.max_failures:
+            self.reason = MAX_FAILURES
+        goal = self.criterion.kind == "GOAL" and self.criterion.reached(self.best_error)
+        if self.reason is None and outcome.ok and goal:
+            self.reason = GOAL
+        if self.reason in (GOAL, MAX_FAILURES):
+            self.backend.cancel_all()
+            self.inflight.clear()
+        self.sink.add_trial(trial, self.snapshot(), ticket.internals)
+        self.on_trial(trial, self.best_error)
 
 
 def run_repetition(
@@ -118,119 +361,7 @@ def run_repetition(
     on_trial: Callable[[Trial, float], None] = lambda trial, best: None,
 ) -> RepetitionOutcome:
     """Run (or resume) repetition ``rep`` until its criterion stops it; every trial is stored as it ends."""
-    restored = restore_repetition(pool, sink, seed, rep)
-    history, rng, trials, state, reason = (
-        restored.history,
-        restored.rng,
-        restored.trials,
-        restored.state,
-        restored.reason,
-    )
-    failures = sum(t.status != "ok" for t in trials)
-    resumed: list[dict] = []
-    filling = False  # a SYNC batch is being proposed (a kill in the middle resumes filling it)
-    if state:
-        filling = bool(state.get("filling", False))
-        for strategy, saved in zip(strategies, _strategy_states(state), strict=False):
-            strategy.set_state(saved)
-        rule.set_state(state.get("rule", {}))
-        resumed = state.get("inflight", [])
-    clock = backend.clock
-    last = trials[-1].clock if trials else 0.0  # the time of the latest finished trial
-    best_error = restored.best_error
-    inflight: dict[int, Ticket] = {}
-
-    def snapshot() -> dict:
-        out = {
-            "rng": rng.bit_generator.state,
-            "strategies": [s.get_state() for s in strategies],
-            "inflight": [t.as_state() for t in sorted(inflight.values(), key=lambda t: t.worker)],
-            "filling": filling,
-        }
-        rule_state = rule.get_state()
-        if rule_state:
-            out["rule"] = rule_state
-        return out
-
-    report_epochs = rule.report_epochs(plan.max_epoch)
-    for saved in resumed:  # what was in flight when the run stopped: submitted again, as it was
-        ticket = Ticket.from_state(saved)
-        ticket.started = clock.restart(ticket.started)
-        ticket.report_epochs = report_epochs
-        pool.take(ticket.candidate)
-        inflight[ticket.worker] = ticket
-        backend.submit(ticket)
-    proposals = len(trials) + len(inflight)
-    while reason is None or backend.in_flight():
-        if reason is None:
-            reason = criterion.stop_reason(clock.now(), best_error, len(trials) + len(inflight), pool.num_remaining)
-            if reason == POOL_EXHAUSTED and inflight:
-                reason = None  # wait for what is in flight before calling the pool exhausted
-        if reason is None and (not plan.sync or not inflight or filling):
-            filling = True
-            for worker in range(plan.workers):
-                if worker in inflight or pool.num_remaining == 0:
-                    continue
-                strategy = strategies[worker % len(strategies)]
-                started = time.perf_counter()
-                decision = strategy.propose(proposals, history, pool, rng, last)
-                wall = time.perf_counter() - started
-                position = decision.proposal.position
-                candidate = int(pool.ids[position])
-                charged = clock.charge(wall)
-                ticket = Ticket(
-                    candidate,
-                    position,
-                    worker,
-                    clock.start(last, charged),
-                    pool.config(position),
-                    _decision_state(decision),
-                    charged,
-                    wall,
-                    internals=_internals(decision, candidate) if plan.keep_internals else None,
-                    report_epochs=report_epochs,
-                )
-                pool.take(candidate)
-                inflight[worker] = ticket
-                proposals += 1
-                if not backend.recomputes_submissions:
-                    sink.save_state(snapshot())
-                backend.submit(ticket)
-            filling = False
-        if not backend.in_flight():
-            if reason is None:
-                reason = POOL_EXHAUSTED
-            break
-        event = backend.next_event()
-        if not isinstance(event, Finished):
-            verdict, _ = rule.decide(event)
-            backend.answer(event, verdict)
-            continue
-        ticket, outcome = event.ticket, event.outcome
-        inflight.pop(ticket.worker, None)
-        last = max(last, event.clock)
-        decision = _decision_of(ticket)
-        strategy = strategies[ticket.worker % len(strategies)]
-        rule.observe(ticket.candidate, outcome)
-        if outcome.ok:
-            strategy.update(decision, outcome.error, history)
-            history.add(ticket.position, outcome.error, outcome.exec_time)
-            best_error = min(best_error, outcome.error)
-        else:
-            failures += 1
-        trial = _trial(rep, len(trials), ticket, outcome, last, decision, plan.records_workers)
-        trials.append(trial)
-        if reason is None and plan.max_failures is not None and failures >= plan.max_failures:
-            reason = MAX_FAILURES
-        if reason is None and outcome.ok and criterion.kind == "GOAL" and criterion.reached(best_error):
-            reason = GOAL
-        if reason in (GOAL, MAX_FAILURES):
-            backend.cancel_all()
-            inflight.clear()
-        sink.add_trial(trial, snapshot(), ticket.internals)
-        on_trial(trial, best_error)
-    sink.finish(reason, snapshot())
-    return RepetitionOutcome(rep, reason, trials)
+    return RepetitionLoop(pool, strategies, backend, plan, criterion, sink, rep, seed, rule, on_trial).run()
 
 
 def _decision_state(decision: Decision) -> dict:
@@ -278,4 +409,8 @@ def _trial(
         selection=selection,
         status=outcome.status,
         worker=ticket.worker,
+        early_terminated=ticket.verdict is not None,
+        etr=ticket.etr,
+        resumed_from=ticket.resume_from,
+        curve=tuple(outcome.curve),
     )

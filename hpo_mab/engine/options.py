@@ -7,13 +7,15 @@ from typing import ClassVar
 
 from hpo_mab.inputs.options import AtLeast, OneOf, option
 
-FAILOVERS = ("None", "random", "next_candidate", "premature")
+FAILOVERS = ("none", "None", "premature", "random", "next_candidate")
 
 
 @dataclass(frozen=True)
 class LoopOptions:
-    """run_conf ``max_failures`` (stop a repetition after that many failed trials) and ``failover``."""
+    """run_conf ``failover`` (how proposals treat trials in flight), ``max_failures`` (stop a repetition
+    after that many failed trials) and ``stopped_trials`` (what models learn from early-terminated ones)."""
 
     SECTION: ClassVar[str | None] = None
-    failover: str | None = option(None, OneOf(FAILOVERS), "how proposals treat trials in flight")
+    failover: str = option("none", OneOf(FAILOVERS), "trials in flight: none, premature, random, next_candidate")
     max_failures: int | None = option(None, AtLeast(0), "failed trials that stop a repetition")
+    stopped_trials: str = option("partial", OneOf(("partial", "exclude")), "models learn stopped trials' best so far")

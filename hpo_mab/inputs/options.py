@@ -323,3 +323,22 @@ class AllOf:
     def schema(self) -> dict:
         """The last constraint's schema."""
         return self.constraints[-1].schema()
+
+
+@dataclass(frozen=True)
+class Section:
+    """A mapping whose keys another declaration validates later (the options of a plug-in chosen elsewhere)."""
+
+    def check(self, value: Any, source: str | None, path: str) -> Any:
+        """Accept a mapping."""
+        if not isinstance(value, dict):
+            raise InputError(f"expected a mapping, got {show(value)}", source, path)
+        return value
+
+    def describe(self) -> str:
+        """``mapping``."""
+        return "mapping"
+
+    def schema(self) -> dict:
+        """An object."""
+        return {"type": "object"}

@@ -66,11 +66,20 @@ class _Incremental:
     space: SearchSpace
     _told: int = 0
     _peer: Any = field(default=None, repr=False)
+    _seed: int | None = None
+    _lineage: object = field(default=None, repr=False)
 
     def propose(self, history: History, pool: CandidatePool, rng: np.random.Generator) -> Proposal:
-        """Tell the new evaluations, ask once, map to the nearest remaining candidate."""
-        if self._peer is None:
-            self._peer = self._create(int(rng.integers(2**31 - 1)))
+        """Tell the new evaluations, ask once, map to the nearest remaining candidate.
+
+        A history that was not only appended to since (an entry replaced) is told again to a
+        fresh peer of the same seed.
+        """
+        if self._seed is None:
+            self._seed = int(rng.integers(2**31 - 1))
+        if self._peer is None or not history.extends(self._lineage, self._told):
+            self._peer, self._told = self._create(self._seed), 0
+        self._lineage = history.lineage
         for position, error in zip(history.positions[self._told :], history.errors[self._told :], strict=True):
             self._tell(position, pool.config(position), float(error))
         self._told = len(history)
@@ -191,13 +200,13 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _hyperopt_tpe(name: str, space: SearchSpace) -> Any:
+def _hyperopt_tpe(name: str, space: SearchSpace, max_epoch: int | None = None) -> Any:
     """hyperopt's tpe.suggest with its defaults, on raw errors."""
     return TPEOptimizer(name, space, transform_of("TPE", 0.3, "none"))
 
 
 def _optuna(sampler: str) -> Any:
-    def build(name: str, space: SearchSpace) -> Any:
+    def build(name: str, space: SearchSpace, max_epoch: int | None = None) -> Any:
         import optuna  # noqa: F401
 
         if sampler == "gp":
@@ -207,24 +216,52 @@ def _optuna(sampler: str) -> Any:
     return build
 
 
-def _skopt(name: str, space: SearchSpace) -> Any:
+def _skopt(name: str, space: SearchSpace, max_epoch: int | None = None) -> Any:
     import skopt  # noqa: F401
 
     return SkoptPeer(name, space)
 
 
+def _smac_hpo(name: str, space: SearchSpace, max_epoch: int | None = None) -> Any:
+    return SmacPeer(name, space)
+
+
+def _optuna_pruning(pruner: str) -> Any:
+    def build(name: str, space: SearchSpace, max_epoch: int | None = None) -> Any:
+        import optuna  # noqa: F401
+
+        from hpo_mab.peers.pruning import OptunaPruning
+
+        return OptunaPruning(name, space, pruner, max_epoch or 1)
+
+    return build
+
+
+def _smac_mf(name: str, space: SearchSpace, max_epoch: int | None = None) -> Any:
+    from hpo_mab.peers.pruning import SmacMultiFidelity
+
+    return SmacMultiFidelity(name, space, max_epoch or 1)
+
+
+RULE = {"rule": True}  # the peer decides stops (or budgets) itself: it is the repetition's rule too
 PEERS: Registry = Registry(
     "peer",
     [
         Entry("optuna-tpe", _optuna("tpe"), help="Optuna's TPESampler", facts={"requires": "optuna"}),
         Entry("optuna-gp", _optuna("gp"), help="Optuna's GPSampler", facts={"requires": "optuna, torch"}),
-        Entry("smac-hpo", SmacPeer, help="SMAC3's HyperparameterOptimizationFacade", facts={"requires": "smac"}),
+        Entry("smac-hpo", _smac_hpo, help="SMAC3's HyperparameterOptimizationFacade", facts={"requires": "smac"}),
         Entry("hyperopt-tpe", _hyperopt_tpe, help="hyperopt's TPE, default settings", facts={"requires": "hyperopt"}),
         Entry("skopt-gphedge", _skopt, help="scikit-optimize's gp_hedge", facts={"requires": "scikit-optimize"}),
+        Entry("optuna-tpe-median", _optuna_pruning("median"), help="Optuna TPE + MedianPruner",
+              facts={"requires": "optuna", **RULE}),
+        Entry("optuna-tpe-hyperband", _optuna_pruning("hyperband"), help="Optuna TPE + HyperbandPruner",
+              facts={"requires": "optuna", **RULE}),
+        Entry("smac-mf", _smac_mf, help="SMAC3 multi-fidelity facade (Hyperband + RF), epochs as budget",
+              facts={"requires": "smac", **RULE}),
     ],
-)
+)  # fmt: skip
 
 
-def make_peer(name: str, space: SearchSpace) -> Any:
+def make_peer(name: str, space: SearchSpace, max_epoch: int | None = None) -> Any:
     """The optimizer of peer ``name`` (ImportError names the missing package)."""
-    return PEERS[name].factory(name, space)
+    return PEERS[name].factory(name, space, max_epoch)

@@ -1,17 +1,31 @@
 """What an early-termination rule is to the trial loop.
 
-The loop asks the rule, for each trial it submits, which epochs it wants to hear about
-(``report_epochs``: ``()`` none, ``None`` every one); each reported epoch goes to ``decide``, whose
-verdict (go on, stop, pause) the backend carries out. The rule learns every finished trial's curve
-(``observe``) and its state is stored with the repetition, so a resumed run decides the same way.
+For every trial it submits, the loop asks the rule which epochs it wants to hear about
+(``plan``: ``()`` none, ``None`` every one; the rule may also tag the trial, e.g. with its
+Hyperband bracket); each reported epoch goes to ``decide``, whose verdict (go on, stop, pause) the
+backend carries out. A promotion-type rule hands paused trials back (``promotion``) before the
+strategy is asked for a new configuration. The rule learns from every stored trial (``observe``),
+and on resume it is rebuilt from the stored trials plus its small state (``get_state``: what no
+stored trial holds, such as the records of trials in flight and its random state), so a resumed
+run decides exactly as the uninterrupted one.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from hpo_mab.backends.base import Report, Verdict
-from hpo_mab.objectives.base import Outcome
+from hpo_mab.backends.base import Report, Ticket, Verdict
+from hpo_mab.store.records import Trial
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """A paused candidate to resume: it has trained ``from_epoch`` epochs; ``record`` goes with it."""
+
+    candidate: int
+    from_epoch: int
+    record: dict
 
 
 class Rule(Protocol):
@@ -19,24 +33,28 @@ class Rule(Protocol):
 
     name: str
 
-    def report_epochs(self, max_epoch: int | None) -> tuple[int, ...] | None:
-        """The epochs of a new trial the rule wants reported (``()``: none; ``None``: all)."""
+    def plan(self, ticket: Ticket) -> tuple[tuple[int, ...] | None, dict]:
+        """(epochs of ``ticket`` to report, the rule's record of the trial) for a trial about to start."""
         ...
 
     def decide(self, report: Report) -> tuple[Verdict, dict]:
         """The verdict on a reported epoch, and its record (checkpoint, statistic, threshold)."""
         ...
 
-    def observe(self, candidate: int, outcome: Outcome) -> None:
-        """A trial ended: learn its curve."""
+    def observe(self, trial: Trial) -> None:
+        """A trial was stored: learn its curve."""
+        ...
+
+    def promotion(self) -> Promotion | None:
+        """A paused trial to continue now, if any (promotion-type rules)."""
         ...
 
     def get_state(self) -> dict[str, Any]:
-        """JSON-serialisable state."""
+        """JSON-serialisable state that the stored trials do not hold."""
         ...
 
-    def set_state(self, state: dict[str, Any]) -> None:
-        """Restore ``get_state``."""
+    def restore(self, trials: list[Trial], state: dict[str, Any]) -> None:
+        """Rebuild from the stored trials (in order) and ``get_state``."""
         ...
 
 
@@ -45,22 +63,26 @@ class NoRule:
 
     name = "None"
 
-    def report_epochs(self, max_epoch: int | None) -> tuple[int, ...] | None:
+    def plan(self, ticket: Ticket) -> tuple[tuple[int, ...] | None, dict]:
         """Nothing to report."""
-        return ()
+        return (), {}
 
     def decide(self, report: Report) -> tuple[Verdict, dict]:
         """Always go on."""
         return Verdict.CONTINUE, {}
 
-    def observe(self, candidate: int, outcome: Outcome) -> None:
+    def observe(self, trial: Trial) -> None:
         """Nothing to learn."""
+
+    def promotion(self) -> Promotion | None:
+        """Nothing is paused."""
+        return None
 
     def get_state(self) -> dict[str, Any]:
         """No state."""
         return {}
 
-    def set_state(self, state: dict[str, Any]) -> None:
+    def restore(self, trials: list[Trial], state: dict[str, Any]) -> None:
         """No state."""
 
 

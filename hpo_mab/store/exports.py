@@ -12,14 +12,15 @@ from pathlib import Path
 from hpo_mab.store.records import Trial
 
 
-def trace_name(mode: str, spec: str, title: str, num_reps: int) -> str:
-    """``<MODE>-<SPEC>[.<title>](<N>).json`` (the title is left out when it is ``default``)."""
+def trace_name(mode: str, spec: str, title: str, num_reps: int, rule: str = "None") -> str:
+    """``<MODE>-<SPEC>[.<title>][.ETR-<rule>](<N>).json`` (no title when it is ``default``, no rule when None)."""
     label = f"{mode}-{spec}" + (f".{title}" if title and title != "default" else "")
+    label += f".ETR-{rule}" if rule != "None" else ""
     return f"{label}({num_reps}).json"
 
 
 def trace_dict(
-    trials: list[Trial], num_reps: int, final_states: dict[int, dict] | None = None
+    trials: list[Trial], num_reps: int, final_states: dict[int, dict] | None = None, stops: bool = False
 ) -> dict[str, dict[str, list]]:
     """Repetition index -> per-evaluation lists, keys as in the original hpo-mab traces.
 
@@ -44,6 +45,10 @@ def trace_dict(
             "best_epoch": [t.best_epoch for t in rows],
             "num_duplicates": [],
         }
+        if stops:  # a run with an early-termination rule: which trials it stopped, and why
+            out[str(rep)]["early_terminated"] = [t.early_terminated for t in rows]
+            out[str(rep)]["etr"] = [t.etr for t in rows]
+            out[str(rep)]["resumed_from"] = [t.resumed_from for t in rows]
         if any(t.selection for t in rows):  # a bandit: its choices, and its final values and counts
             state = (final_states or {}).get(rep) or {}
             out[str(rep)]["selection"] = [t.selection for t in rows]
@@ -52,13 +57,15 @@ def trace_dict(
     return out
 
 
-def write_json_trace(path: Path, trials: list[Trial], num_reps: int, final_states: dict | None = None) -> Path:
+def write_json_trace(
+    path: Path, trials: list[Trial], num_reps: int, final_states: dict | None = None, stops: bool = False
+) -> Path:
     """Write the JSON trace atomically (temporary file, then rename)."""
-    return _atomic_write(path, json.dumps(trace_dict(trials, num_reps, final_states)).encode())
+    return _atomic_write(path, json.dumps(trace_dict(trials, num_reps, final_states, stops)).encode())
 
 
-def write_trials_csv(path: Path, trials: list[Trial], param_names: list[str]) -> Path:
-    """One row per trial: repetition, trial, candidate, hyperparameters, outcome and times."""
+def write_trials_csv(path: Path, trials: list[Trial], param_names: list[str], stops: bool = False) -> Path:
+    """One row per trial: repetition, trial, candidate, hyperparameters, outcome and times (and stops)."""
     fields = [
         "rep",
         "trial",
@@ -77,6 +84,8 @@ def write_trials_csv(path: Path, trials: list[Trial], param_names: list[str]) ->
         "status",
         "worker",
     ]
+    if stops:
+        fields += ["early_terminated", "resumed_from", "etr"]
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
@@ -100,6 +109,7 @@ def write_trials_csv(path: Path, trials: list[Trial], param_names: list[str]) ->
                     t.note,
                     t.status,
                     t.worker,
+                    *([int(t.early_terminated), t.resumed_from, json.dumps(t.etr)] if stops else []),
                 ]
             )
     tmp.replace(path)

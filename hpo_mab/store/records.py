@@ -26,6 +26,10 @@ class Trial:
     selection: dict = field(default_factory=dict)
     status: str = "ok"  # or "failed" (kept out of the models and of the best)
     worker: int = 0
+    early_terminated: bool = False  # stopped or paused by the early-termination rule
+    etr: dict = field(default_factory=dict)  # the rule's record: bracket; if stopped, checkpoint, statistic, threshold
+    resumed_from: int = 0  # a promoted trial continues its candidate from this epoch
+    curve: tuple = ()  # the accuracy of each epoch trained (from epoch 1)
 
 
 @dataclass(frozen=True)

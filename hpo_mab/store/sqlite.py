@@ -49,6 +49,10 @@ CREATE TABLE IF NOT EXISTS trials (
     selection TEXT NOT NULL DEFAULT '{}',
     status TEXT NOT NULL DEFAULT 'ok',
     worker INTEGER NOT NULL DEFAULT 0,
+    early_terminated INTEGER NOT NULL DEFAULT 0,
+    etr TEXT NOT NULL DEFAULT '{}',
+    resumed_from INTEGER NOT NULL DEFAULT 0,
+    curve TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (run_id, rep, trial)
 );
 CREATE TABLE IF NOT EXISTS reps (
@@ -74,7 +78,13 @@ ADDED_COLUMNS = {
     "selection": "TEXT NOT NULL DEFAULT '{}'",
     "status": "TEXT NOT NULL DEFAULT 'ok'",
     "worker": "INTEGER NOT NULL DEFAULT 0",
+    "early_terminated": "INTEGER NOT NULL DEFAULT 0",
+    "etr": "TEXT NOT NULL DEFAULT '{}'",
+    "resumed_from": "INTEGER NOT NULL DEFAULT 0",
+    "curve": "TEXT NOT NULL DEFAULT '[]'",
 }
+TRIAL_COLUMNS = [f.name for f in fields(Trial)]  # the trials table's columns, in Trial's order (after run_id)
+JSON_COLUMNS = ("config", "selection", "etr", "curve")
 
 
 class ResultStore:
@@ -153,17 +163,11 @@ class ResultStore:
 
     def add_trial(self, run_id: int, trial: Trial, state: dict, internals: dict | None = None) -> None:
         """Store a finished trial and the repetition state after it, atomically."""
-        values = {f.name: getattr(trial, f.name) for f in fields(trial)}
-        values["config"] = json.dumps(trial.config, sort_keys=False)
-        values["selection"] = json.dumps(trial.selection)
+        values = [run_id] + [
+            json.dumps(getattr(trial, c)) if c in JSON_COLUMNS else getattr(trial, c) for c in TRIAL_COLUMNS
+        ]
         with self._transaction():
-            self._db.execute(
-                "INSERT INTO trials (run_id, rep, trial, candidate, config, error, accuracy, exec_time, opt_time,"
-                " opt_wall_time, clock, epochs, best_epoch, arm, note, selection, status, worker) VALUES (:run_id,"
-                " :rep, :trial, :candidate, :config, :error, :accuracy, :exec_time, :opt_time, :opt_wall_time,"
-                " :clock, :epochs, :best_epoch, :arm, :note, :selection, :status, :worker)",
-                {"run_id": run_id, **values},
-            )
+            self._db.execute(_INSERT_TRIAL, values)
             self._db.execute(
                 "INSERT INTO reps (run_id, rep, num_trials, state) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (run_id, rep) DO UPDATE SET num_trials = excluded.num_trials, state = excluded.state",
@@ -200,16 +204,13 @@ class ResultStore:
 
     def trials(self, run_id: int, rep: int | None = None) -> list[Trial]:
         """Stored trials of a run (one repetition, or all), in order."""
-        query = (
-            "SELECT rep, trial, candidate, config, error, accuracy, exec_time, opt_time, opt_wall_time, clock, epochs,"
-            " best_epoch, arm, note, selection, status, worker FROM trials WHERE run_id = ?"
-        )
+        query = f"SELECT {', '.join(TRIAL_COLUMNS)} FROM trials WHERE run_id = ?"
         args: tuple[Any, ...] = (run_id,)
         if rep is not None:
             query += " AND rep = ?"
             args += (rep,)
         rows = self._db.execute(query + " ORDER BY rep, trial", args).fetchall()
-        return [Trial(r[0], r[1], r[2], json.loads(r[3]), *r[4:14], json.loads(r[14]), r[15], r[16]) for r in rows]
+        return [_trial_of(row) for row in rows]
 
     def internals(self, run_id: int) -> dict[int, list[dict]]:
         """Stored optimizer internals (``-p``), per repetition in trial order."""
@@ -221,6 +222,21 @@ class ResultStore:
 
     def _transaction(self):
         return _Transaction(self._db)
+
+
+_INSERT_TRIAL = (
+    f"INSERT INTO trials (run_id, {', '.join(TRIAL_COLUMNS)}) VALUES ({', '.join('?' * (len(TRIAL_COLUMNS) + 1))})"
+)
+
+
+def _trial_of(row: tuple) -> Trial:
+    """A trial from a row of ``TRIAL_COLUMNS``."""
+    values = dict(zip(TRIAL_COLUMNS, row, strict=True))
+    for column in JSON_COLUMNS:
+        values[column] = json.loads(values[column])
+    values["curve"] = tuple(values["curve"])
+    values["early_terminated"] = bool(values["early_terminated"])
+    return Trial(**values)
 
 
 class _Transaction:

@@ -12,6 +12,22 @@ from hpo_mab.inputs.timestr import format_seconds
 from hpo_mab.store.records import RunRecord, Trial
 
 
+def stop_text(trial: Trial) -> str:
+    """`` stopped by ASHA at epoch 3 (0.9512 < 0.9630)``, ``paused ...``, ``resumed from epoch 3``, or nothing."""
+    etr, text = trial.etr, ""
+    if trial.resumed_from:
+        text += f" resumed from epoch {trial.resumed_from}"
+    if trial.early_terminated:
+        verb = "paused" if etr.get("verdict") == "pause" else "stopped"
+        text += f" {verb} by {etr.get('rule', '?')} at epoch {etr.get('checkpoint', trial.epochs)}"
+        statistic, threshold = etr.get("statistic"), etr.get("threshold")
+        if isinstance(statistic, float) and isinstance(threshold, float):
+            text += f" ({statistic:.4f} < {threshold:.4f})"
+        elif isinstance(statistic, float) and isinstance(threshold, list):
+            text += f" ({statistic:.4f} in ({threshold[0]:g}, {threshold[1]:g}))"
+    return text
+
+
 class LineReporter(Reporter):
     """One line per trial: repetition, trial, arm, error, best so far, clock."""
 
@@ -35,7 +51,7 @@ class LineReporter(Reporter):
         """Print one trial line."""
         print(
             f"rep {trial.rep} trial {trial.trial:4d} {trial.arm:<12} error {trial.error:.6f} "
-            f"best {best_error:.6f} clock {format_seconds(trial.clock)}",
+            f"best {best_error:.6f} clock {format_seconds(trial.clock)}" + stop_text(trial),
             file=self.stream,
             flush=True,
         )

@@ -132,7 +132,9 @@ def compare_dump(path: Path) -> bytes:
         cells = db.execute(
             "SELECT key, strategy, benchmark, rep, seed, goal_error, stop_reason FROM cells ORDER BY key"
         ).fetchall()
-        trials = db.execute("SELECT * FROM cell_trials ORDER BY key, trial").fetchall()
+        trials = db.execute(  # the columns of the recording (later versions add more)
+            "SELECT key, trial, candidate, clock, error, exec_time, opt_time, arm FROM cell_trials ORDER BY key, trial"
+        ).fetchall()
     finally:
         db.close()
     return json.dumps({"cells": cells, "trials": trials}).encode()

@@ -1,0 +1,73 @@
+"""The options of the early-termination rules (run_conf ``etr: {...}``, read for the chosen rule)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from hpo_mab.inputs.options import AtLeast, Interval, Nullable, Number, option
+
+SECTION = "etr"
+
+
+@dataclass(frozen=True)
+class TercetOptions:
+    """DecaTercet, PentaTercet, TetraTercet: two checkpoints; the survive ratio is in the name."""
+
+    SECTION: ClassVar[str] = SECTION
+    min_curves: int = option(5, AtLeast(1), "curves that must have reached a checkpoint before anything stops")
+
+
+@dataclass(frozen=True)
+class MedianOptions:
+    """Median: stop when the best accuracy so far is below the median of the earlier curves at that epoch."""
+
+    SECTION: ClassVar[str] = SECTION
+    warmup_epochs: int | None = option(
+        None, Nullable(AtLeast(1)), "first epoch that may stop a trial (default: a quarter of the epochs)"
+    )
+    min_curves: int = option(5, AtLeast(1), "earlier curves at an epoch before it can stop anything")
+    interval: int = option(1, AtLeast(1), "check every this many epochs after the warm-up")
+
+
+@dataclass(frozen=True)
+class PercentileOptions:
+    """Percentile: as Median, at another percentile."""
+
+    SECTION: ClassVar[str] = SECTION
+    percentile: float = option(25.0, Interval(0, 100), "stop below this percentile of the earlier curves")
+    warmup_epochs: int | None = option(
+        None, Nullable(AtLeast(1)), "first epoch that may stop a trial (default: a quarter of the epochs)"
+    )
+    min_curves: int = option(5, AtLeast(1), "earlier curves at an epoch before it can stop anything")
+    interval: int = option(1, AtLeast(1), "check every this many epochs after the warm-up")
+
+
+@dataclass(frozen=True)
+class IntervalOptions:
+    """Interval: stop at the first epoch whose accuracy lies strictly between ``low`` and ``high``."""
+
+    SECTION: ClassVar[str] = SECTION
+    low: float = option(0.0, Interval(0, 1, low_open=False, high_open=False), "lower bound (exclusive)")
+    high: float = option(0.2, Interval(0, 1, low_open=False, high_open=False), "upper bound (exclusive)")
+    after_epoch: int = option(1, AtLeast(1), "first epoch checked")
+
+
+@dataclass(frozen=True)
+class HalvingOptions:
+    """ASHA, ASHA-PROMOTE and Hyperband: rungs at min_epochs * eta**k epochs."""
+
+    SECTION: ClassVar[str] = SECTION
+    eta: float = option(3.0, Interval(1, 100), "reduction factor: the top 1/eta of a rung goes on")
+    min_epochs: int = option(1, AtLeast(1), "epochs of the first rung")
+
+
+@dataclass(frozen=True)
+class CurveNNOptions:
+    """CurveNN: the optimistic extrapolation of a partial curve by its nearest complete curves."""
+
+    SECTION: ClassVar[str] = SECTION
+    min_curves: int = option(8, AtLeast(2), "complete curves needed before anything stops")
+    neighbours: int = option(5, AtLeast(1), "nearest complete curves whose gains are borrowed")
+    checkpoints: int = option(4, AtLeast(1), "checks, spread over the first half of the epochs")
+    margin: float = option(0.0, Number(), "accuracy added to the optimistic prediction before comparing")
