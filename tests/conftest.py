@@ -53,6 +53,18 @@ def small_bench(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def big_bench(tmp_path: Path) -> Path:
+    """A 20,000-row table, so that a run lasts long enough to be killed in the middle."""
+    folder = tmp_path / "bench"
+    folder.mkdir()
+    make_table(rows=20000, seed=1).to_csv(folder / "big.csv", index=False)
+    conf = {**SMALL_HP_CONF, "config": {**SMALL_HP_CONF["config"], "surrogate": "big.csv"}}
+    path = folder / "big.json"
+    path.write_text(json.dumps(conf))
+    return path
+
+
 @dataclass
 class CliResult:
     """Exit code and captured output of one in-process CLI call."""

@@ -10,23 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SMALL_HP_CONF, make_table
-
 REPO = Path(__file__).resolve().parents[1]
 ARGS = ["2", "-et", "4d", "--seed", "11", "-m", "RANDOM"]
 TRACE = "big/T345600S/RANDOM-RANDOM(2).json"
-
-
-@pytest.fixture
-def big_bench(tmp_path: Path) -> Path:
-    """A 20,000-row table, so that a run lasts long enough to be killed in the middle."""
-    folder = tmp_path / "bench"
-    folder.mkdir()
-    make_table(rows=20000, seed=1).to_csv(folder / "big.csv", index=False)
-    conf = {**SMALL_HP_CONF, "config": {**SMALL_HP_CONF["config"], "surrogate": "big.csv"}}
-    path = folder / "big.json"
-    path.write_text(json.dumps(conf))
-    return path
 
 
 def start(bench: Path, results: Path, *extra: str) -> subprocess.Popen:
