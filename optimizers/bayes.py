@@ -20,7 +20,7 @@ from hpo_mab.optimizers.transforms import Transform
 from hpo_mab.searchspace.space import CandidatePool
 
 INITIAL_RANDOM = 2  # the first proposals of a repetition are random, as in the original
-LAZY_BLOCK = 512  # candidates whose variance is computed at once in the bounded argmax
+LAZY_BLOCK = 64  # candidates whose variance is computed at once in the bounded argmax
 TIME_MODEL = "GP"
 MIN_SECONDS = 1e-3
 
@@ -55,10 +55,12 @@ class Prediction:
 
     def __init__(self, surrogate: Surrogate, x: np.ndarray) -> None:
         self._x = x
+        self._rows = None
         if getattr(surrogate, "supports_lazy_variance", False):
             self.mean, self.var_bound = surrogate.predict_mean(x)
             self._var = np.full(len(x), np.nan)
             self._compute = surrogate.predict_var
+            self._rows = getattr(surrogate, "predict_var_rows", None)
         else:
             self.mean, self._var = surrogate.predict(x)
             self._compute = None
@@ -68,7 +70,8 @@ class Prediction:
         """Variances at ``positions`` (computed and kept if not yet)."""
         missing = positions[np.isnan(self._var[positions])]
         if len(missing):
-            self._var[missing] = self._compute(self._x[missing])
+            by_rows = self._rows(missing) if self._rows is not None else None
+            self._var[missing] = by_rows if by_rows is not None else self._compute(self._x[missing])
         return self._var[positions]
 
     @property

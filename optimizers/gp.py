@@ -21,6 +21,7 @@ from scipy.linalg import cho_solve, cholesky, lapack, solve_triangular
 from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
+from hpo_mab.optimizers.gp_incremental import IncrementalFactor, PoolCorrelations, common_prefix, rows_hash
 from hpo_mab.optimizers.options import GPOptions
 
 SQRT5 = math.sqrt(5.0)
@@ -94,6 +95,11 @@ class GaussianProcess:
     _num_fits: int = field(default=0, repr=False)
     _thetas: list[np.ndarray] | None = field(default=None, repr=False)
     _fitted_n: int | None = field(default=None, repr=False)
+    _factor: IncrementalFactor | None = field(default=None, repr=False)  # the MAP path's growing factor
+    _factor_theta: bytes | None = field(default=None, repr=False)
+    _base: tuple[int, str] | None = field(default=None, repr=False)  # (rows, hash) under the factor (state)
+    _pool: PoolCorrelations | None = field(default=None, repr=False)
+    _pool_key: tuple | None = field(default=None, repr=False)
 
     @classmethod
     def from_options(cls, options: GPOptions) -> GaussianProcess:
@@ -118,10 +124,57 @@ class GaussianProcess:
         ys = (y - self._y_mean) / self._y_std
         n = len(x)
         dim = x.shape[1]
-        if self._needs_hyperparameters(n, dim):
+        refit = self._needs_hyperparameters(n, dim)
+        if refit:
             self._fit_hyperparameters(x, ys, rng)
-        self._fits = [self._factorise(t, x, ys) for t in self._thetas]
+        if self.incremental:
+            self._fits = [self._grow_factor(self._thetas[0], x, ys, refit)]
+        else:
+            self._fits = [self._factorise(t, x, ys) for t in self._thetas]
         return self
+
+    @property
+    def incremental(self) -> bool:
+        """True for the MAP GP on every observation: its factor grows row by row between refits."""
+        return self.mcmc_iters <= 0 and self.max_obs is None
+
+    def _grow_factor(self, theta: np.ndarray, x: np.ndarray, ys: np.ndarray, refit: bool) -> _Fit:
+        """The fit of ``theta`` on ``x``: the kept factor grown to ``x``, or a canonical new one."""
+        ls, amp, noise, mean = self._unpack(theta)
+        scaled = x / ls
+        key = theta.tobytes()
+        factor = self._factor if self._factor_theta == key and not refit else None
+        if factor is not None:
+            keep = common_prefix(factor.x, scaled)
+            if keep >= factor.base:
+                factor.truncate(keep)
+                if not all(factor.append(row) for row in scaled[keep:]):
+                    factor = None
+            else:
+                factor = None
+        if factor is None:
+            base = len(scaled)
+            if not refit and self._base is not None and self._factor is None:  # resumed: the stored base
+                rows, digest = self._base
+                if rows <= len(scaled) and rows_hash(scaled[:rows]) == digest:
+                    base = rows
+            factor = self._new_factor(scaled, amp, noise, base)
+        self._factor, self._factor_theta = factor, key
+        self._base = (factor.base, factor.base_hash)
+        alpha = factor.solve(ys - mean)
+        return _Fit(theta, factor.chol, alpha, factor.chol_inv.T, factor.diagonal)
+
+    def _new_factor(self, scaled: np.ndarray, amp: float, noise: float, base: int) -> IncrementalFactor:
+        """A canonical factor (base rows by LAPACK, the rest appended), with more jitter if it is singular."""
+        jitter, added = JITTER, 0.0
+        while True:
+            try:
+                return IncrementalFactor(scaled, amp, noise + JITTER + added, base)
+            except np.linalg.LinAlgError:
+                jitter *= 10
+                if jitter > 1e-2:
+                    raise
+                added += jitter
 
     def _needs_hyperparameters(self, n: int, dim: int) -> bool:
         """Re-optimise the hyperparameters when the data grew by 5% (at least one point) since."""
@@ -147,7 +200,10 @@ class GaussianProcess:
         """The warm start of the next fit (hyperparameters and fit count)."""
         theta = None if self._theta is None else [float(v) for v in self._theta]
         samples = None if self._thetas is None else [[float(v) for v in t] for t in self._thetas]
-        return {"theta": theta, "num_fits": self._num_fits, "samples": samples, "fitted_n": self._fitted_n}
+        base = None if self._base is None else list(self._base)
+        return {
+            "theta": theta, "num_fits": self._num_fits, "samples": samples, "fitted_n": self._fitted_n, "base": base,
+        }  # fmt: skip
 
     def set_state(self, state: dict) -> None:
         """Restore ``get_state``."""
@@ -156,6 +212,9 @@ class GaussianProcess:
         samples = state.get("samples")
         self._thetas = None if samples is None else [np.asarray(t, dtype=float) for t in samples]
         self._fitted_n = state.get("fitted_n")
+        base = state.get("base")
+        self._base = None if base is None else (int(base[0]), str(base[1]))
+        self._factor = self._factor_theta = self._pool = self._pool_key = None
 
     @property
     def theta(self) -> np.ndarray:
@@ -348,11 +407,38 @@ class GaussianProcess:
         data never increases a GP's variance): amp * (1 - amp * k_max^2 / (amp + noise)).
         """
         fit = self._fits[0]
-        mean, kmax = self._predict_one(fit, xc, with_var=False, with_kmax=True)
-        _, amp, _, _ = self._unpack(fit.theta)
+        _, amp, _, const = self._unpack(fit.theta)
+        pool = self._pool_correlations(xc, fit)
+        if pool is None:
+            mean, kmax = self._predict_one(fit, xc, with_var=False, with_kmax=True)
+        else:
+            mean = self._y_mean + self._y_std * (const + amp * (pool.matrix @ fit.alpha))
+            kmax = pool.kmax
         bound = amp * (1.0 - amp * kmax**2 / (amp + fit.diagonal))
         return mean, np.maximum(bound, 1e-12) * self._y_std**2
+
+    def _pool_correlations(self, xc: np.ndarray, fit: _Fit) -> PoolCorrelations | None:
+        """The kept correlations of the pool ``xc`` with the observations (None: not kept, too large)."""
+        if not self.incremental or not PoolCorrelations.fits(len(xc), len(self._factor.x)):
+            self._pool = self._pool_key = None
+            return None
+        key = (id(xc), xc.shape, fit.theta.tobytes())
+        if self._pool is None or self._pool_key != key:
+            ls = self._unpack(fit.theta)[0]
+            self._pool, self._pool_key = PoolCorrelations(xc / ls), key
+            self._pool_ref = xc  # keeps the pool alive while its id is the key
+        self._pool.sync(self._factor.x)
+        return self._pool
 
     def predict_var(self, xc: np.ndarray) -> np.ndarray:
         """Posterior latent variance at ``xc``."""
         return self._predict_one(self._fits[0], xc, with_mean=False)[1]
+
+    def predict_var_rows(self, rows: np.ndarray) -> np.ndarray | None:
+        """Posterior latent variance at rows of the pool of the last ``predict_mean`` (None: not kept)."""
+        if self._pool is None:
+            return None
+        fit = self._fits[0]
+        amp = self._unpack(fit.theta)[1]
+        v = self._pool.matrix[rows] @ fit.chol_inv_t
+        return np.maximum(amp - amp * amp * np.einsum("ij,ij->i", v, v), 1e-12) * self._y_std**2

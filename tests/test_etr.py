@@ -159,7 +159,11 @@ def test_a_killed_run_with_early_termination_resumes_to_the_same_trace(big_bench
         (["-etr", "ASHA"], "etr: {percentile: 10}\n", "error: RUN: etr.percentile: unknown key (expected one of: eta,"),
         (["-etr", "None"], "etr: {eta: 3}\n", "error: RUN: etr.eta: rule None takes no options"),
         (["-etr", "Median"], "etr: [1]\n", "error: RUN: etr: expected a mapping, got [1]"),
-        ([], "failover: later\n", "error: RUN: failover: expected one of none, None, premature, random, next_candidate"),
+        (
+            [],
+            "failover: later\n",
+            "error: RUN: failover: expected one of none, None, premature, random, next_candidate",
+        ),
         ([], "stopped_trials: all\n", "error: RUN: stopped_trials: expected one of partial, exclude, got 'all'"),
     ],
 )
