@@ -21,7 +21,7 @@ from scipy.linalg import cho_solve, cholesky, lapack, solve_triangular
 from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
-from hpo_mab.optimizers.gp_incremental import IncrementalFactor, PoolCorrelations, common_prefix, rows_hash
+from hpo_mab.optimizers.gp_incremental import IncrementalFactor, PoolSolve, common_prefix, rows_hash
 from hpo_mab.optimizers.options import GPOptions
 
 SQRT5 = math.sqrt(5.0)
@@ -98,7 +98,7 @@ class GaussianProcess:
     _factor: IncrementalFactor | None = field(default=None, repr=False)  # the MAP path's growing factor
     _factor_theta: bytes | None = field(default=None, repr=False)
     _base: tuple[int, str] | None = field(default=None, repr=False)  # (rows, hash) under the factor (state)
-    _pool: PoolCorrelations | None = field(default=None, repr=False)
+    _pool: PoolSolve | None = field(default=None, repr=False)
     _pool_key: tuple | None = field(default=None, repr=False)
 
     @classmethod
@@ -161,7 +161,8 @@ class GaussianProcess:
             factor = self._new_factor(scaled, amp, noise, base)
         self._factor, self._factor_theta = factor, key
         self._base = (factor.base, factor.base_hash)
-        alpha = factor.solve(ys - mean)
+        self._ys_centred = ys - mean
+        alpha = factor.solve(self._ys_centred)
         return _Fit(theta, factor.chol, alpha, factor.chol_inv.T, factor.diagonal)
 
     def _new_factor(self, scaled: np.ndarray, amp: float, noise: float, base: int) -> IncrementalFactor:
@@ -408,26 +409,27 @@ class GaussianProcess:
         """
         fit = self._fits[0]
         _, amp, _, const = self._unpack(fit.theta)
-        pool = self._pool_correlations(xc, fit)
-        if pool is None:
-            mean, kmax = self._predict_one(fit, xc, with_var=False, with_kmax=True)
-        else:
-            mean = self._y_mean + self._y_std * (const + amp * (pool.matrix @ fit.alpha))
-            kmax = pool.kmax
+        pool = self._pool_solve(xc, fit)
+        if pool is not None:  # exact: the variance is its own bound
+            w = fit.chol_inv_t.T @ (self._ys_centred)
+            mean = self._y_mean + self._y_std * (const + amp * (pool.matrix @ w))
+            self._pool_var = np.maximum(amp - amp * amp * pool.s, 1e-12) * self._y_std**2
+            return mean, self._pool_var
+        mean, kmax = self._predict_one(fit, xc, with_var=False, with_kmax=True)
         bound = amp * (1.0 - amp * kmax**2 / (amp + fit.diagonal))
         return mean, np.maximum(bound, 1e-12) * self._y_std**2
 
-    def _pool_correlations(self, xc: np.ndarray, fit: _Fit) -> PoolCorrelations | None:
-        """The kept correlations of the pool ``xc`` with the observations (None: not kept, too large)."""
-        if not self.incremental or not PoolCorrelations.fits(len(xc), len(self._factor.x)):
+    def _pool_solve(self, xc: np.ndarray, fit: _Fit) -> PoolSolve | None:
+        """The kept solve of the pool ``xc`` against the factor (None: not kept, too large)."""
+        if not self.incremental or not PoolSolve.fits(len(xc), self._factor.n):
             self._pool = self._pool_key = None
             return None
-        key = (id(xc), xc.shape, fit.theta.tobytes())
+        key = (id(xc), xc.shape, fit.theta.tobytes(), self._factor.base, self._factor.base_hash)
         if self._pool is None or self._pool_key != key:
             ls = self._unpack(fit.theta)[0]
-            self._pool, self._pool_key = PoolCorrelations(xc / ls), key
+            self._pool, self._pool_key = PoolSolve(xc / ls, self._factor.base), key
             self._pool_ref = xc  # keeps the pool alive while its id is the key
-        self._pool.sync(self._factor.x)
+        self._pool.sync(self._factor)
         return self._pool
 
     def predict_var(self, xc: np.ndarray) -> np.ndarray:
@@ -436,9 +438,4 @@ class GaussianProcess:
 
     def predict_var_rows(self, rows: np.ndarray) -> np.ndarray | None:
         """Posterior latent variance at rows of the pool of the last ``predict_mean`` (None: not kept)."""
-        if self._pool is None:
-            return None
-        fit = self._fits[0]
-        amp = self._unpack(fit.theta)[1]
-        v = self._pool.matrix[rows] @ fit.chol_inv_t
-        return np.maximum(amp - amp * amp * np.einsum("ij,ij->i", v, v), 1e-12) * self._y_std**2
+        return None if self._pool is None else self._pool_var[rows]

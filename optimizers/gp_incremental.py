@@ -24,6 +24,7 @@ from scipy.linalg import cholesky, solve_triangular
 
 SQRT5 = math.sqrt(5.0)
 ELEMENT_BLOCK = 1 << 21  # kernel values per block of the element-wise computation
+COLUMN_BLOCK = 64  # the correlations' buffer grows by whole blocks of columns
 
 
 def correlations(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -140,41 +141,84 @@ class IncrementalFactor:
         return linv.T @ (linv @ r)
 
 
-class PoolCorrelations:
-    """C(pool, observations) for one set of hyperparameters, one column per observation, and each row's max."""
+def matern_from_sqdist(d2: np.ndarray) -> np.ndarray:
+    """Matérn-5/2 of squared scaled distances, in place."""
+    np.maximum(d2, 0.0, out=d2)
+    np.sqrt(d2, out=d2)
+    d2 *= SQRT5
+    e = np.exp(-d2)
+    poly = d2 * d2
+    poly *= 1.0 / 3.0
+    poly += d2
+    poly += 1.0
+    poly *= e
+    return poly
 
-    MAX_BYTES = 1.5e9  # beyond this the correlations are recomputed in blocks instead of kept
 
-    def __init__(self, scaled_pool: np.ndarray) -> None:
+class PoolSolve:
+    """V = C(pool, X) L^-T (pool x n) for one factor, grown column by column, and s = sum over columns of V**2.
+
+    With it the posterior over the whole pool is exact at O(pool x n) per step: mean = c + amp V w
+    (w = L^-1 (y - c)) and variance = amp - amp^2 s. The first ``base`` columns are one product
+    with the base block of L^-1; each later column j is a forward substitution,
+    (C(pool, x_j) - V[:, :j] L[j, :j]) / L[j, j]; each correlation column is one matrix-vector
+    product (whatever the batch) and the Matérn function element-wise, so the numbers depend only
+    on the factor, not on the path that led to it.
+    """
+
+    MAX_BYTES = 1.5e9  # beyond this nothing is kept and predictions are computed in blocks
+
+    def __init__(self, scaled_pool: np.ndarray, base: int) -> None:
         self.pool = scaled_pool
-        self._k = np.zeros((len(scaled_pool), 0))
+        # squared distances as one product: [a, |a|^2, 1] . [-2b, 1, |b|^2]
+        self._left = np.hstack([scaled_pool, (scaled_pool**2).sum(1, keepdims=True), np.ones((len(scaled_pool), 1))])
+        self.base = base
+        self._v = np.zeros((len(scaled_pool), 0))
         self.x = np.zeros((0, scaled_pool.shape[1]))
-        self.kmax = np.zeros(len(scaled_pool))
+        self._s_base = np.zeros(len(scaled_pool))
+        self.s = np.zeros(len(scaled_pool))
 
     @staticmethod
     def fits(pool_size: int, n: int) -> bool:
-        """True when keeping pool x n correlations stays within memory."""
-        return pool_size * max(n, 16) * 2 * 8 <= PoolCorrelations.MAX_BYTES
+        """True when keeping pool x n values stays within memory."""
+        return pool_size * max(n, 16) * 2 * 8 <= PoolSolve.MAX_BYTES
 
     @property
     def matrix(self) -> np.ndarray:
-        """C(pool, observations) (view)."""
-        return self._k[:, : len(self.x)]
+        """V (view)."""
+        return self._v[:, : len(self.x)]
 
-    def sync(self, scaled_x: np.ndarray) -> None:
-        """Make the columns those of ``scaled_x``: keep the common prefix, add the new observations."""
-        keep = common_prefix(self.x, scaled_x)
-        truncated = keep < len(self.x)
-        self.x = self.x[:keep]
-        new = scaled_x[keep:]
-        if len(new):
-            if keep + len(new) > self._k.shape[1]:
-                grown = np.zeros((len(self.pool), max(16, 2 * (keep + len(new)))))
-                grown[:, :keep] = self._k[:, :keep]
-                self._k = grown
-            self._k[:, keep : keep + len(new)] = correlations(self.pool, new)
-            self.x = np.vstack([self.x, new])
-        if truncated:
-            self.kmax = self.matrix.max(axis=1) if len(self.x) else np.zeros(len(self.pool))
-        elif len(new):
-            np.maximum(self.kmax, self._k[:, keep : keep + len(new)].max(axis=1), out=self.kmax)
+    def _correlations(self, rows: np.ndarray) -> np.ndarray:
+        d2 = np.empty((len(self.pool), len(rows)))
+        for j, row in enumerate(rows):  # one matrix-vector product per column: the same bits in any batch
+            d2[:, j] = self._left @ np.concatenate([-2.0 * row, [1.0, float(row @ row)]])
+        return matern_from_sqdist(d2)
+
+    def sync(self, factor: IncrementalFactor) -> None:
+        """Make V that of ``factor`` (same base): keep the columns of the common prefix, compute the rest."""
+        keep = max(common_prefix(self.x, factor.x), 0)
+        n = factor.n
+        if n > self._v.shape[1]:
+            grown = np.zeros((len(self.pool), COLUMN_BLOCK * math.ceil(2 * n / COLUMN_BLOCK)))
+            grown[:, :keep] = self._v[:, :keep]
+            self._v = grown
+        if keep < self.base:  # the base block, by one product with the base block of L^-1
+            head = self._correlations(factor.x[: self.base])
+            self._v[:, : self.base] = head @ factor.chol_inv[: self.base, : self.base].T
+            self._s_base = np.einsum("ij,ij->i", self._v[:, : self.base], self._v[:, : self.base])
+            keep = self.base
+        elif keep < len(self.x):  # truncated: the sums again from the base
+            self.s = self._s_base.copy()
+            for j in range(self.base, keep):
+                self.s += self._v[:, j] ** 2
+        if keep == self.base:
+            self.s = self._s_base.copy()
+        chol = factor.chol
+        for j in range(keep, n):
+            column = self._correlations(factor.x[j : j + 1])[:, 0]
+            if j:
+                column -= self._v[:, :j] @ chol[j, :j]
+            column /= chol[j, j]
+            self._v[:, j] = column
+            self.s += column**2
+        self.x = factor.x.copy()
