@@ -31,6 +31,7 @@ from hpo_mab.inputs.hp_conf import load_hp_conf
 from hpo_mab.inputs.options import option_fields, parse_options
 from hpo_mab.inputs.run_conf import RunConf
 from hpo_mab.inputs.timestr import parse_seconds
+from hpo_mab.objectives.options import ObjectiveOptions
 from hpo_mab.objectives.python import PythonObjective, load_function
 from hpo_mab.objectives.shell import ShellObjective, placeholders
 from hpo_mab.objectives.task import ObjectiveTask
@@ -137,7 +138,8 @@ class Assembly:
         target = self.problem if self.problem.simulated else self.problem.objective
         cls = entry.options_class()
         options = self.run_conf.get(cls) if cls is not None else None
-        return entry.factory(ExecutionRequest(target, self.workers, self.scheduler, self.overhead, options))
+        interim = self.run_conf.get(LoopOptions).failover.lower() == "premature"
+        return entry.factory(ExecutionRequest(target, self.workers, self.scheduler, self.overhead, options, interim))
 
     def identity(self) -> dict:
         """The settings that must match for ``-r`` to continue a stored run."""
@@ -215,9 +217,10 @@ def load_objective_task(request: RunRequest, run_conf: RunConf, timeout: float |
         raise InputError("give either --objective or --command, not both", key="--objective")
     conf = load_hp_conf(resolve_hp_conf(request.config, request.hp_conf_dir))
     metric = "error" if conf.config.get("metric") == "error" else "accuracy"
+    grace = float(run_conf.get(ObjectiveOptions).stop_grace)
     if request.objective:
         load_function(request.objective)  # importable and callable before anything runs
-        objective = PythonObjective(request.objective, metric, timeout)
+        objective = PythonObjective(request.objective, metric, timeout, grace)
         description = f"python:{request.objective}"
     else:
         fields = placeholders(request.command)
@@ -227,7 +230,7 @@ def load_objective_task(request: RunRequest, run_conf: RunConf, timeout: float |
                 f"{{{unknown[0]}}} is not a hyperparameter of {conf.name} (it has {', '.join(conf.param_names)})",
                 key="--command",
             )
-        objective = ShellObjective(request.command, metric, timeout)
+        objective = ShellObjective(request.command, metric, timeout, grace)
         description = f"shell:{request.command}"
     return ObjectiveTask(conf, objective, description, run_conf.pool)
 

@@ -9,6 +9,7 @@ from hpo_mab.backends.catalog import BACKENDS
 from hpo_mab.engine.options import LoopOptions
 from hpo_mab.inputs import run_conf as reader
 from hpo_mab.inputs.run_conf import RunConf, RunConfSchema
+from hpo_mab.objectives.options import ObjectiveOptions
 from hpo_mab.optimizers.options import AcquisitionOptions, TransformOptions
 from hpo_mab.stopping.catalog import RuleChoice
 
@@ -22,6 +23,7 @@ def run_conf_schema() -> RunConfSchema:
         *MODELS.options_classes(),
         RuleChoice,
         LoopOptions,
+        ObjectiveOptions,
         *BACKENDS.options_classes(),
     ]
     aliases = {alias: entry.name for entry in MODELS for alias in entry.aliases if entry.name == "RANDOM"}

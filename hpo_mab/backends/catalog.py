@@ -1,6 +1,6 @@
 """The registry of execution backends, and the session that makes one backend per repetition.
 
-``simulated`` replays benchmarks on the simulated clock; ``in-process`` runs a real objective
+``simulated`` replays benchmarks on the simulated clock; ``local`` runs a real objective
 here; ``dask`` runs it on a LocalCluster of ``--workers`` processes or on a scheduler's workers.
 A session is opened once per run (a Dask cluster starts before the first repetition's clock) and
 hands out a fresh backend per repetition, continuing that repetition's stored clock.
@@ -16,7 +16,7 @@ from hpo_mab.backends.base import Backend
 from hpo_mab.backends.clock import Overhead
 from hpo_mab.backends.dask import DaskBackend, DaskOptions
 from hpo_mab.backends.dask_cluster import DaskConnection
-from hpo_mab.backends.local import InProcessBackend
+from hpo_mab.backends.local import LocalBackend
 from hpo_mab.backends.simulated import SimulatedBackend
 from hpo_mab.registry import Entry, Registry
 
@@ -30,6 +30,7 @@ class ExecutionRequest:
     scheduler: str | None = None
     overhead: Overhead = field(default_factory=lambda: Overhead("none"))
     options: Any = None  # the backend's typed options
+    interim: bool = False  # trials in flight must tell their epochs so far (failover: premature)
 
 
 class ExecutionSession(Protocol):
@@ -58,15 +59,15 @@ class SimulatedSession:
         """Nothing to release."""
 
 
-class InProcessSession:
-    """The objective called in this process."""
+class LocalSession:
+    """The objective run on this machine, one trial at a time."""
 
     def __init__(self, request: ExecutionRequest) -> None:
         self.request = request
 
     def backend(self, offset: float) -> Backend:
         """A backend on a wall clock continuing ``offset``."""
-        return InProcessBackend(self.request.target, offset)
+        return LocalBackend(self.request.target, offset)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -83,7 +84,8 @@ class DaskSession:
     def backend(self, offset: float) -> Backend:
         """Connect (before the repetition's clock starts), then a backend on its wall clock."""
         client = self.connection.client
-        return DaskBackend(client, self.request.target, self.request.options or DaskOptions(), offset)
+        options = self.request.options or DaskOptions()
+        return DaskBackend(client, self.request.target, options, offset, self.request.interim)
 
     def close(self) -> None:
         """Close the client and the cluster this session started."""
@@ -98,7 +100,7 @@ def _dask(simulated: bool, workers: int, scheduler: str | None) -> bool:
     return not simulated and (workers > 1 or scheduler is not None)
 
 
-def _in_process(simulated: bool, workers: int, scheduler: str | None) -> bool:
+def _local(simulated: bool, workers: int, scheduler: str | None) -> bool:
     return not simulated
 
 
@@ -108,9 +110,7 @@ BACKENDS: Registry[Callable[[ExecutionRequest], ExecutionSession]] = Registry(
     [
         Entry("simulated", SimulatedSession, None, "benchmarks on the simulated clock", facts={"applies": _simulated}),
         Entry("dask", DaskSession, DaskOptions, "real objectives on Dask workers", facts={"applies": _dask}),
-        Entry(
-            "in-process", InProcessSession, None, "real objectives here, one at a time", facts={"applies": _in_process}
-        ),
+        Entry("local", LocalSession, None, "real objectives here, one at a time", facts={"applies": _local}),
     ],
 )
 

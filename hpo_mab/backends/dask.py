@@ -1,18 +1,56 @@
-"""Trials as Dask tasks: on a LocalCluster or a running scheduler's (GPU) workers."""
+"""Trials as Dask tasks: on a LocalCluster or a running scheduler's (GPU) workers.
+
+Reports reach the deciding side while the trial runs: the task relays each epoch its objective
+reports to a Dask ``Queue`` of the backend (through the scheduler), and for an awaited epoch waits
+on a queue of its own for the verdict, which ``answer`` puts there; a stop ends the objective on
+the worker (its child process or process group), and the task returns what it trained. Without a
+rule (nothing awaited) and without ``failover: premature`` no report is sent at all.
+"""
 
 from __future__ import annotations
 
 import itertools
+import queue
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from hpo_mab.backends.base import Event, Finished, Report, Ticket, Verdict
 from hpo_mab.backends.clock import WallClock
+from hpo_mab.backends.local import start_trial
 from hpo_mab.inputs.options import AtLeast, MappingOf, Number, option
 from hpo_mab.objectives.base import Outcome, failed
 
 LOST_WORKER_ERRORS = ("KilledWorker", "CommClosedError", "FutureCancelledError", "CancelledError")
+VERDICT_TIMEOUT = 600.0  # a trial waiting for a verdict longer than this (the client is gone) goes on
+POLL = 0.05  # seconds between looks at the report queue and the tasks
+
+
+def run_reporting(objective: Any, ticket: Ticket, channel: str, key: str) -> Any:
+    """The task on a worker: run the trial, relay its reports to ``channel``, wait for awaited verdicts."""
+    from distributed import Queue
+
+    from hpo_mab.objectives import streams
+
+    reports, verdicts = Queue(channel), Queue(f"{channel}-{key}")
+    worker = objective.worker() if hasattr(objective, "worker") else None
+    stream = start_trial(objective, ticket, worker)
+    try:
+        while True:
+            message = stream.next()
+            if isinstance(message, streams.Done):
+                return message.outcome
+            reports.put({"key": key, "epoch": message.epoch, "accuracy": message.accuracy})
+            if ticket.report_epochs is None or message.epoch in ticket.report_epochs:
+                try:
+                    verdict = verdicts.get(timeout=VERDICT_TIMEOUT)
+                except TimeoutError:
+                    verdict = "continue"
+                stream.answer(verdict != "continue")
+    finally:
+        if worker is not None:
+            worker.close()
 
 
 @dataclass(frozen=True)
@@ -31,32 +69,87 @@ class DaskBackend:
     recomputes_submissions = False
 
     def __init__(
-        self, client: Any, objective: Callable[[dict], Outcome], options: DaskOptions, offset: float = 0.0
+        self,
+        client: Any,
+        objective: Callable[[dict], Outcome],
+        options: DaskOptions,
+        offset: float = 0.0,
+        reports: bool = False,
     ) -> None:
         self.client, self.objective = client, objective
         self.clock = WallClock(offset)
         self.resources = dict(options.resources or {}) or None
         self.max_retries = int(options.max_retries)
+        self.reports = reports
         self._futures: dict[Any, Ticket] = {}
         self._order = itertools.count()
         self._rank: dict[Any, int] = {}
+        self._channel = f"hpo-reports-{uuid.uuid4().hex}"
+        self._queue: Any = None
+        self._keys: dict[str, Ticket] = {}
+        self._curves: dict[int, list[float]] = {}  # id(ticket) -> accuracies reported so far
+        self._waiting: dict[int, str] = {}  # id(ticket) -> the key of its task, waiting for a verdict
 
     def submit(self, ticket: Ticket) -> None:
         """Submit the trial as a task (a fresh key per attempt)."""
-        future = self.client.submit(self.objective, ticket.config, pure=False, resources=self.resources)
+        if self.reports or ticket.report_epochs != ():
+            from distributed import Queue
+
+            if self._queue is None:
+                self._queue = Queue(self._channel, client=self.client)
+            key = uuid.uuid4().hex
+            self._keys[key] = ticket
+            self._curves[id(ticket)] = []
+            future = self.client.submit(
+                run_reporting, self.objective, ticket, self._channel, key, pure=False, resources=self.resources
+            )
+            future.hpo_key = key
+        else:
+            future = self.client.submit(self.objective, ticket.config, pure=False, resources=self.resources)
         self._futures[future] = ticket
         self._rank[future] = next(self._order)
 
+    def _report(self) -> Event | None:
+        """A report from the queue that the rule asked for (others only update the curve), or None."""
+        if self._queue is None:
+            return None
+        while True:
+            try:
+                message = self._queue.get(timeout=POLL)
+            except (TimeoutError, queue.Empty):
+                return None
+            ticket = self._keys.get(message["key"])
+            if ticket is None:
+                continue  # a report of a trial that has ended already
+            curve = self._curves[id(ticket)]
+            curve.append(float(message["accuracy"]))
+            if ticket.report_epochs is None or message["epoch"] in ticket.report_epochs:
+                self._waiting[id(ticket)] = message["key"]
+                return Report(ticket, int(message["epoch"]), tuple(curve), self.clock.now())
+
     def next_event(self) -> Event:
-        """Wait for a task to end; a lost worker means a retry, or a failed trial after max_retries."""
+        """The next awaited report, or a task's end (a lost worker: a retry, or failed after max_retries)."""
         from distributed import wait
 
         while True:
-            done, _ = wait(list(self._futures), return_when="FIRST_COMPLETED")
+            report = self._report()
+            if report is not None:
+                return report
+            timeout = POLL if self._queue is not None else None
+            try:
+                done, _ = wait(list(self._futures), timeout=timeout, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                continue
+            if not done:
+                continue
             future = min(done, key=self._rank.__getitem__)
             ticket = self._futures.pop(future)
             self._rank.pop(future)
+            key = getattr(future, "hpo_key", None)
+            if key is not None:
+                self._keys.pop(key, None)
             if future.status == "finished":
+                self._curves.pop(id(ticket), None)
                 return Finished(ticket, future.result(), self.clock.now())
             exc = future.exception()
             name = type(exc).__name__
@@ -72,12 +165,19 @@ class DaskBackend:
             return Finished(ticket, failed(reason), self.clock.now())
 
     def answer(self, report: Report, verdict: Verdict) -> None:
-        """This backend does not report epochs yet."""
-        raise TypeError("the Dask backend does not report epochs")
+        """Send the verdict to the task waiting for it (a pause stops it: a real trial is not resumed)."""
+        from distributed import Queue
+
+        key = self._waiting.pop(id(report.ticket), None)
+        if key is not None:
+            Queue(f"{self._channel}-{key}", client=self.client).put(
+                "continue" if verdict is Verdict.CONTINUE else "stop"
+            )
 
     def interim(self, ticket: Ticket) -> tuple[int, float] | None:
-        """Nothing reported yet."""
-        return None
+        """The epochs it has reported and its error so far."""
+        curve = self._curves.get(id(ticket))
+        return (len(curve), 1.0 - max(curve)) if curve else None
 
     def in_flight(self) -> int:
         """Tasks not collected yet."""

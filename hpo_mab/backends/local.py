@@ -1,48 +1,81 @@
-"""Real objectives in this process, one trial at a time (the default for real objectives)."""
+"""Real objectives on this machine, one trial at a time (the default for real objectives).
+
+The objective runs in a child process (a Python function) or its own process group (a command),
+so that a crash, ``sys.exit`` or a hang ends only the trial. Its per-epoch reports come back as
+they are made: the ones the rule asked for become ``Report`` events (the trial waits for the
+verdict), the others only update the trial's curve (for ``failover: premature``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
 from hpo_mab.backends.base import Event, Finished, Report, Ticket, Verdict
 from hpo_mab.backends.clock import WallClock
-from hpo_mab.objectives.base import Outcome
+from hpo_mab.objectives import streams
 
 
-class InProcessBackend:
-    """Evaluate each ticket when it is submitted; its end is the next event."""
+def start_trial(objective: Any, ticket: Ticket, worker: Any) -> Any:
+    """Start ``ticket`` on ``objective`` (a Python function in ``worker``, or a command)."""
+    awaited = ticket.report_epochs if ticket.report_epochs is None else tuple(ticket.report_epochs)
+    if worker is not None:
+        return objective.start(ticket.config, awaited, worker)
+    return objective.start(ticket.config, awaited)
+
+
+class LocalBackend:
+    """One trial at a time in a child process; its reports and end are the events."""
 
     recomputes_submissions = False
 
-    def __init__(self, objective: Callable[[dict], Outcome], offset: float = 0.0) -> None:
+    def __init__(self, objective: Any, offset: float = 0.0) -> None:
         self.objective = objective
         self.clock = WallClock(offset)
-        self._done: list[Finished] = []
+        self._worker = objective.worker() if hasattr(objective, "worker") else None
+        self._running: tuple[Ticket, Any, list[float]] | None = None
 
     def submit(self, ticket: Ticket) -> None:
-        """Evaluate now."""
-        outcome = self.objective(ticket.config)
-        self._done.append(Finished(ticket, outcome, self.clock.now()))
+        """Start the trial now."""
+        self._running = (ticket, start_trial(self.objective, ticket, self._worker), [])
 
     def next_event(self) -> Event:
-        """The trial evaluated last."""
-        return self._done.pop(0)
+        """The trial's next awaited report, or its end."""
+        ticket, stream, curve = self._running
+        awaited = ticket.report_epochs
+        while True:
+            message = stream.next()
+            if isinstance(message, streams.Done):
+                self._running = None
+                return Finished(ticket, message.outcome, self.clock.now())
+            curve.append(message.accuracy)
+            if awaited is None or message.epoch in awaited:
+                return Report(ticket, message.epoch, tuple(curve), self.clock.now())
 
     def answer(self, report: Report, verdict: Verdict) -> None:
-        """This backend does not report epochs."""
-        raise TypeError("the in-process backend does not report epochs")
+        """Go on, or stop the trial (a pause stops it too: a real trial is not resumed)."""
+        if self._running is not None:
+            self._running[1].answer(verdict is not Verdict.CONTINUE)
 
     def interim(self, ticket: Ticket) -> tuple[int, float] | None:
-        """Nothing reported yet."""
-        return None
+        """The epochs it has reported and its error so far."""
+        if self._running is None or not self._running[2]:
+            return None
+        curve = self._running[2]
+        return len(curve), 1.0 - max(curve)
 
     def in_flight(self) -> int:
-        """Evaluated trials not yet collected."""
-        return len(self._done)
+        """One while a trial runs."""
+        return int(self._running is not None)
 
     def cancel_all(self) -> None:
-        """Nothing runs in the background: forget what was not collected."""
-        self._done.clear()
+        """End the running trial."""
+        if self._running is not None:
+            self._running[1].answer(True)
+            self._running = None
+        if self._worker is not None:
+            self._worker.kill()
 
     def close(self) -> None:
-        """Nothing to release."""
+        """End the child process."""
+        if self._worker is not None:
+            self._worker.close()

@@ -1,23 +1,23 @@
 """Python-function objectives: ``--objective package.module:function``.
 
 The function is called as ``function(config, report)``; ``report(epoch=..., accuracy=... or
-error=...)`` records per-epoch values. It returns a number (in the hp_conf's ``config.metric``,
-accuracy by default) or a dict with ``error`` or ``accuracy`` and optional ``exec_time`` and
-``epochs``. An exception is a failed trial with the exception and its traceback tail recorded.
-With a trial timeout the function runs in a child process that is killed when time is up.
+error=...)`` records per-epoch values and, when an early-termination rule says stop, raises
+``StopTrial`` in the function (one that goes on anyway is killed). It returns a number (in the
+hp_conf's ``config.metric``, accuracy by default) or a dict with ``error`` or ``accuracy`` and
+optional ``exec_time`` and ``epochs``. An exception is a failed trial with the exception and its
+traceback tail recorded. The function runs in a child process (``hpo_mab.objectives.runner``),
+kept from trial to trial, so that ``sys.exit``, a crash or a hang end only its trial.
 """
 
 from __future__ import annotations
 
 import importlib
-import multiprocessing
-import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from hpo_mab.inputs.errors import InputError
-from hpo_mab.objectives.base import Outcome, failed, outcome_from_result, report_value
+from hpo_mab.objectives.base import Outcome
+from hpo_mab.objectives.streams import STOP_GRACE, Done, PythonTrial, PythonWorker
 
 
 def load_function(spec: str) -> Callable:
@@ -37,47 +37,33 @@ def load_function(spec: str) -> Callable:
 
 @dataclass(frozen=True)
 class PythonObjective:
-    """Call a Python function per trial (picklable by its import path)."""
+    """Call a Python function per trial, in a child process (picklable by its import path)."""
 
     spec: str
     metric: str = "accuracy"
     timeout: float | None = None
+    grace: float = STOP_GRACE
+
+    def worker(self) -> PythonWorker:
+        """A child process for this function's trials (kept by the caller for the next one)."""
+        return PythonWorker(self.spec, self.metric)
+
+    def start(self, config: dict, awaited: tuple[int, ...] | None, worker: PythonWorker) -> PythonTrial:
+        """Start a trial in ``worker``; its reports of ``awaited`` epochs (None: all) wait for a verdict."""
+        return PythonTrial(worker, config, awaited, self.timeout, self.grace)
 
     def __call__(self, config: dict) -> Outcome:
-        """Evaluate ``config``; never raises for a failing function."""
-        if self.timeout is None:
-            return call_function(self.spec, config, self.metric)
-        context = multiprocessing.get_context("spawn")
-        receiver, sender = context.Pipe(duplex=False)
-        process = context.Process(target=_child, args=(self.spec, config, self.metric, sender), daemon=True)
-        started = time.perf_counter()
-        process.start()
-        sender.close()
-        if receiver.poll(self.timeout):
-            outcome = receiver.recv()
-            process.join()
-            return outcome
-        process.kill()
-        process.join()
-        return failed(f"timed out after {self.timeout:g} s", time.perf_counter() - started)
+        """Evaluate ``config`` to its end; never raises for a failing function."""
+        worker = self.worker()
+        try:
+            return run_to_end(self.start(config, (), worker))
+        finally:
+            worker.close()
 
 
-def call_function(spec: str, config: dict, metric: str) -> Outcome:
-    """Import and call the function, turning its result or exception into an outcome."""
-    curve: list[tuple[int, float]] = []
-
-    def report(epoch, accuracy=None, error=None) -> None:
-        curve.append(report_value(epoch, accuracy, error))
-
-    started = time.perf_counter()
-    try:
-        result = load_function(spec)(dict(config), report)
-    except Exception as exc:  # the objective's own failure: recorded as a failed trial, never a crash
-        tail = "".join(traceback.format_exception(exc))
-        return failed(f"exception {type(exc).__name__}: {exc}", time.perf_counter() - started, tail)
-    return outcome_from_result(result, metric, time.perf_counter() - started, curve)
-
-
-def _child(spec: str, config: dict, metric: str, sender) -> None:
-    sender.send(call_function(spec, config, metric))
-    sender.close()
+def run_to_end(trial) -> Outcome:
+    """Let a trial run without stopping it; its outcome."""
+    while True:
+        message = trial.next()
+        if isinstance(message, Done):
+            return message.outcome

@@ -14,13 +14,12 @@ import json
 import os
 import re
 import shlex
-import signal
-import subprocess
+import shutil
 import tempfile
-import time
 from dataclasses import dataclass
 
 from hpo_mab.objectives.base import Outcome, failed, outcome_from_result, report_value
+from hpo_mab.objectives.streams import STOP_GRACE, ShellTrial
 
 CONFIG_ENV = "HPO_CONFIG_FILE"
 
@@ -40,6 +39,7 @@ class ShellObjective:
     template: str
     metric: str = "accuracy"
     timeout: float | None = None
+    grace: float = STOP_GRACE
 
     def command(self, config: dict) -> str:
         """The command line of ``config``, values shell-quoted."""
@@ -48,33 +48,21 @@ class ShellObjective:
             self.template,
         )
 
+    def start(self, config: dict, awaited: tuple[int, ...] | None = None, folder: str | None = None) -> ShellTrial:
+        """Start the command of ``config`` (its configuration in ``HPO_CONFIG_FILE``, a file under ``folder``)."""
+        directory = tempfile.mkdtemp(prefix="hpo-trial-", dir=folder)
+        path = os.path.join(directory, "config.json")
+        with open(path, "w") as handle:
+            json.dump(config, handle)
+        env = {**os.environ, CONFIG_ENV: path}
+        cleanup = lambda: shutil.rmtree(directory, True)  # noqa: E731
+        return ShellTrial(self.command(config), env, self.metric, self.timeout, cleanup, self.grace)
+
     def __call__(self, config: dict) -> Outcome:
-        """Evaluate ``config``; never raises for a failing command."""
-        with tempfile.TemporaryDirectory(prefix="hpo-trial-") as folder:
-            path = os.path.join(folder, "config.json")
-            with open(path, "w") as handle:
-                json.dump(config, handle)
-            env = {**os.environ, CONFIG_ENV: path}
-            started = time.perf_counter()
-            process = subprocess.Popen(
-                self.command(config),
-                shell=True,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=env,
-                start_new_session=True,
-            )
-            try:
-                stdout, stderr = process.communicate(timeout=self.timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                stdout, stderr = process.communicate()
-                return failed(f"timed out after {self.timeout:g} s", time.perf_counter() - started, stderr)
-            seconds = time.perf_counter() - started
-        if process.returncode != 0:
-            return failed(f"exit code {process.returncode}", seconds, stderr)
-        return parse_output(stdout, self.metric, seconds, stderr)
+        """Evaluate ``config`` to its end; never raises for a failing command."""
+        from hpo_mab.objectives.python import run_to_end
+
+        return run_to_end(self.start(config))
 
 
 def parse_output(stdout: str, metric: str, seconds: float, stderr: str = "") -> Outcome:
