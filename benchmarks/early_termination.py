@@ -1,7 +1,7 @@
 """Early termination measured on lookup tables: what each rule saves and what it wrongly stops.
 
     python benchmarks/early_termination.py [--reps 20] [--budget 12h] [--workers 2] [--out results/etr]
-                                           [--yahpo-data ../shared/benchmarks/yahpo]
+        [--strategies DIV-SEQ,GP-HLE-EI,TPE-EI] [--yahpo-data ../shared/benchmarks/yahpo] [--report-only]
 
 Runs ``compare`` (resumable: run it again to continue) with DIV-SEQ, GP-HLE-EI and TPE-EI under
 the rules None, DecaTercet, Median, ASHA, Hyperband and CurveNN, plus the pruning peers
@@ -22,6 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,6 +31,7 @@ sys.path.insert(0, str(REPO))
 from hpo_mab.assembly.compare import STORE_NAME, CompareStore  # noqa: E402
 from hpo_mab.commands.compare import load_results  # noqa: E402
 from hpo_mab.inputs.timestr import parse_seconds  # noqa: E402
+from hpo_mab.reporting.plots import stop_plot  # noqa: E402
 from hpo_mab.reporting.stops import STOP_COLUMNS, stop_table, time_to_goal_test  # noqa: E402
 from hpo_mab.reporting.summary import rank_table  # noqa: E402
 from hpo_mab.surrogates.registry import load_benchmark  # noqa: E402
@@ -76,6 +78,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--budget", default="12h")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--strategies", default=",".join(STRATEGIES), help="strategies run under every rule")
     parser.add_argument("--out", type=Path, default=REPO / "results" / "etr")
     parser.add_argument("--yahpo-data", type=Path, default=REPO.parent / "shared" / "benchmarks" / "yahpo")
     parser.add_argument("--report-only", action="store_true", help="Print the tables of what is stored.")
@@ -85,13 +88,14 @@ def main() -> None:
     common = ["--reps", str(args.reps), "-et", args.budget, "--workers", str(args.workers), "--results", str(args.out)]
     benchmarks = ",".join(configs.values())
     if not args.report_only:
-        runner("compare", "--benchmarks", benchmarks, "--strategies", ",".join(STRATEGIES), "--etr", ",".join(RULES),
+        runner("compare", "--benchmarks", benchmarks, "--strategies", args.strategies, "--etr", ",".join(RULES),
                *common)  # fmt: skip
         runner("compare", "--benchmarks", benchmarks, "--strategies", ",".join(PEERS), *common)
     tidy, goals = load_results(args.out)
     with CompareStore(args.out / STORE_NAME) as store:
         rows = pd.DataFrame(store.stop_rows(), columns=STOP_COLUMNS)
     best_rule = report(tidy, goals, rows, configs, parse_seconds(args.budget))
+    plots(rows, configs, goals, args.out / "plots")
     if not args.report_only and best_rule is not None:
         exclude = args.out / "exclude.yaml"
         exclude.write_text("title: exclude\nstopped_trials: exclude\n")
@@ -100,6 +104,24 @@ def main() -> None:
         with CompareStore(args.out / STORE_NAME) as store:
             rows = pd.DataFrame(store.stop_rows(), columns=STOP_COLUMNS)
         report(tidy, goals, rows, configs, parse_seconds(args.budget))
+
+
+def plots(rows: pd.DataFrame, configs: dict, goals: dict, folder: Path) -> None:
+    """Learning curves of DIV-SEQ's first repetition under each rule, stops marked, one PNG each."""
+    for benchmark, config in configs.items():
+        table = load_benchmark(config).table
+        for rule in RULES:
+            strategy = "DIV-SEQ" if rule == "None" else f"DIV-SEQ+{rule}"
+            mine = rows[(rows["benchmark"] == benchmark) & (rows["strategy"] == strategy) & (rows["rep"] == 0)]
+            if mine.empty:
+                continue
+            last = mine.groupby("candidate", sort=False)["epochs"].last()
+            curves = np.asarray(table.accuracy)[last.index.to_numpy()]
+            goal = 1.0 - goals[benchmark] if benchmark in goals else None
+            stopped = int((last < curves.shape[1]).sum())
+            title = f"{benchmark}, {strategy}, repetition 0: {stopped} of {len(last)} stopped"
+            stop_plot(curves, last.to_numpy(), goal, title, folder / f"{benchmark}.{strategy}.png")
+    print(f"\nlearning curves with the stops marked: {folder}")
 
 
 def report(tidy: pd.DataFrame, goals: dict, rows: pd.DataFrame, configs: dict, budget: float) -> str | None:

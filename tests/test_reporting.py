@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 
 from hpo_mab.reporting.html import format_float, write_html
-from hpo_mab.reporting.plots import anytime_plot, arm_share_plot, rank_plot, success_plot
+from hpo_mab.reporting.plots import anytime_plot, arm_share_plot, rank_plot, stop_figure, stop_plot, success_plot
 from hpo_mab.reporting.report import build_report, summary_tables, summary_text
 from hpo_mab.reporting.summary import (
     arm_shares,
@@ -402,3 +402,14 @@ def test_summary_text_aligns_each_table(tidy):
     assert lines[3].split() == ["b1", "A", "0.3", "4", "0.75", "37.5"]
     assert lines[-1].split() == ["b2", "B", "0.25", "2", "0.5", "inf"]
     assert len(lines) == 3 + 5
+
+
+def test_the_stop_plot_marks_each_stop_where_it_happened(tmp_path):
+    curves = np.array([[0.1, 0.5, 0.7, 0.8], [0.2, 0.3, 0.9, 0.95], [0.1, 0.2, 0.2, 0.2]])
+    fig = stop_figure(curves, np.array([4, 2, 1]), 0.9, "t")
+    (ax,) = fig.axes
+    stops = [line for line in ax.get_lines() if line.get_gid() == "stop"]
+    assert [(list(s.get_xdata()), list(s.get_ydata())) for s in stops] == [([2], [0.3]), ([1], [0.1])]
+    trained = [list(line.get_ydata()) for line in ax.get_lines() if line.get_gid() == "trained"]
+    assert trained == [[0.1, 0.5, 0.7, 0.8], [0.2, 0.3], [0.1]]
+    assert stop_plot(curves, np.array([4, 2, 1]), 0.9, "t", tmp_path / "s.png").read_bytes().startswith(PNG)

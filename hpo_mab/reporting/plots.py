@@ -123,3 +123,33 @@ def arm_share_plot(tidy: pd.DataFrame, benchmark: str, strategy: str, path: Path
     ax.set_ylabel("share of trials")
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _save(fig, path)
+
+
+def stop_figure(curves: np.ndarray, epochs: np.ndarray, goal_accuracy: float | None, title: str) -> Figure:
+    """Learning curves of one repetition's candidates: solid up to the epoch trained, dotted beyond, ``x`` at a stop.
+
+    ``curves`` holds each candidate's full per-epoch accuracy (n, E) from the table, ``epochs`` the
+    epochs it was trained (< E: stopped). The dotted part is what the stop did not see; a dotted
+    curve ending above the goal line is a false stop.
+    """
+    fig, ax = _new_axes(title)
+    max_epoch = curves.shape[1]
+    x = np.arange(1, max_epoch + 1)
+    for curve, trained in zip(curves, epochs, strict=True):
+        trained = int(trained)
+        colour = "tab:red" if trained < max_epoch else "tab:blue"
+        ax.plot(x[:trained], curve[:trained], color=colour, alpha=0.5, linewidth=0.8, gid="trained")
+        if trained < max_epoch:
+            ax.plot(x[trained - 1 :], curve[trained - 1 :], color="tab:gray", alpha=0.3, linewidth=0.6, linestyle=":")
+            ax.plot([trained], [curve[trained - 1]], marker="x", color="tab:red", markersize=4, gid="stop")
+    if goal_accuracy is not None and np.isfinite(goal_accuracy):
+        ax.axhline(goal_accuracy, color="black", linewidth=0.8, linestyle="--", label="goal")
+        ax.legend(loc="lower right")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy")
+    return fig
+
+
+def stop_plot(curves: np.ndarray, epochs: np.ndarray, goal_accuracy: float | None, title: str, path: Path) -> Path:
+    """``stop_figure`` saved as a PNG at ``path``."""
+    return _save(stop_figure(curves, epochs, goal_accuracy, title), path)
