@@ -2,7 +2,7 @@
 
 from hpo_mab.lazy import lazy_exports
 
-__all__ = ["ObjectiveTask", "Outcome", "PythonObjective", "ShellObjective", "failed"]
+__all__ = ["ObjectiveTask", "Outcome", "PythonObjective", "ShellObjective", "StopTrial", "failed"]
 __getattr__ = lazy_exports(
     __name__,
     {
@@ -10,6 +10,7 @@ __getattr__ = lazy_exports(
         "failed": "hpo_mab.objectives.base",
         "PythonObjective": "hpo_mab.objectives.python",
         "ShellObjective": "hpo_mab.objectives.shell",
+        "StopTrial": "hpo_mab.objectives.runner",
         "ObjectiveTask": "hpo_mab.objectives.task",
     },
 )
