@@ -14,6 +14,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_BAD_INPUT = 2
 EXIT_GOAL_NOT_REACHED = 3
+EXIT_NO_SUCCESS = 4
 EXIT_INTERRUPTED = 130
 LOG_LEVELS = ("debug", "info", "warn", "error", "log")
 _SHORT_EQUALS = re.compile(r"^(-[A-Za-z])=(.*)$")
@@ -257,6 +258,10 @@ def cli(
         trial_timeout=trial_timeout,
     )
     report = run_request(request, echo=click.echo)
+    if report.without_success:
+        reps = ", ".join(map(str, report.without_success))
+        click.echo(f"no trial succeeded in repetition(s) {reps}: every trial failed", err=True)
+        sys.exit(EXIT_NO_SUCCESS)
     if report.goal_missed:
         click.echo(f"goal not reached in repetition(s) {', '.join(map(str, report.goal_missed))}", err=True)
         sys.exit(EXIT_GOAL_NOT_REACHED)

@@ -57,6 +57,11 @@ class RunReport:
             return []
         return [o.rep for o in self.outcomes if o.stop_reason != GOAL]
 
+    @property
+    def without_success(self) -> list[int]:
+        """Repetitions that evaluated trials of which none succeeded (every one failed)."""
+        return [o.rep for o in self.outcomes if o.trials and best_trial(o.trials) is None]
+
 
 def run_key(identity: dict) -> str:
     """The store key of a run's identity."""
@@ -160,8 +165,8 @@ def _keep_previous(trace: Path) -> Path | None:
 
 
 def best_trial(trials: list[Trial]) -> Trial | None:
-    """The trial with the lowest error (the first one on ties)."""
-    return min(trials, key=lambda t: (t.error, t.rep, t.trial), default=None)
+    """The successful trial with the lowest error (the first one on ties); None if none succeeded."""
+    return min((t for t in trials if t.status == "ok"), key=lambda t: (t.error, t.rep, t.trial), default=None)
 
 
 def run(

@@ -8,6 +8,7 @@ from typing import Any
 
 OK, FAILED = "ok", "failed"
 STDERR_TAIL_CHARS = 2000
+MAX_EPOCHS = 1_000_000  # more epochs than any training reports; bounds what a result may claim
 
 
 @dataclass(frozen=True)
@@ -57,14 +58,19 @@ def outcome_from_result(
         return failed(f"{kind} is not a number: {_short(value)}", _seconds(seconds), stderr)
     if math.isnan(number) or math.isinf(number):
         return failed(f"{kind} is {number}", _seconds(seconds), stderr)
+    if not 0.0 <= number <= 1.0:
+        return failed(f"{kind} {number:g} is outside [0, 1]", _seconds(seconds), stderr)
+    count = _epochs(epochs)
+    if count is None:
+        return failed(f"epochs is not a whole number >= 1: {_short(epochs)}", _seconds(seconds), stderr)
     accuracy = number if kind == "accuracy" else 1.0 - number
-    best_epoch = max(curve, key=lambda p: p[1])[0] if curve else (_number(epochs) or 1)
+    best_epoch = max(curve, key=lambda p: p[1])[0] if curve else count
     return Outcome(
         OK,
         error=1.0 - accuracy,
         accuracy=accuracy,
         exec_time=_seconds(seconds),
-        epochs=int(_number(epochs) or 1),
+        epochs=count,
         best_epoch=int(best_epoch),
         curve=tuple(a for _, a in curve),
         stderr_tail=stderr[-STDERR_TAIL_CHARS:],
@@ -76,9 +82,16 @@ def report_value(epoch: Any, accuracy: Any = None, error: Any = None) -> tuple[i
     if (accuracy is None) == (error is None):
         raise ValueError("report(epoch=..., accuracy=... or error=...) takes exactly one of accuracy, error")
     value = _number(accuracy if accuracy is not None else error)
-    if value is None or _number(epoch) is None:
-        raise ValueError(f"report values must be numbers, got epoch={epoch!r}, value={accuracy or error!r}")
-    return int(epoch), value if accuracy is not None else 1.0 - value
+    whole = _epochs(epoch)
+    if value is None or whole is None:
+        raise ValueError(
+            f"report needs a whole epoch >= 1 and a number, got epoch={_short(epoch)}, "
+            f"value={_short(accuracy if accuracy is not None else error)}"
+        )
+    if not 0.0 <= value <= 1.0:  # NaN fails this too
+        kind = "accuracy" if accuracy is not None else "error"
+        raise ValueError(f"reported {kind} {value:g} at epoch {whole} is outside [0, 1]")
+    return whole, value if accuracy is not None else 1.0 - value
 
 
 def _number(value: Any) -> float | None:
@@ -88,6 +101,14 @@ def _number(value: Any) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
+
+
+def _epochs(value: Any) -> int | None:
+    """A whole number of epochs >= 1 (at most ``MAX_EPOCHS``), else None."""
+    number = _number(value)
+    if number is None or not math.isfinite(number) or number != int(number) or not 1 <= number <= MAX_EPOCHS:
+        return None
+    return int(number)
 
 
 def _seconds(value: Any) -> float:

@@ -91,22 +91,47 @@ def _end_group(process: subprocess.Popen, grace: float) -> None:
 
 
 def kill_group(pgid: int, patience: float = 5.0) -> None:
-    """SIGKILL to every process of a group (children that outlived its leader too), and wait until they are gone."""
+    """SIGKILL to every process of a group (children that outlived its leader too), and wait until they are gone.
+
+    Killed orphans stay zombies until their new parent reaps them, and ``killpg`` still finds
+    zombies, so on Linux the wait ends as soon as no live process of the group is left.
+    """
     deadline = time.monotonic() + patience
     while time.monotonic() < deadline:
         try:
             os.killpg(pgid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             return
+        if not _live_members(pgid):
+            return
         time.sleep(0.01)
+
+
+def _live_members(pgid: int) -> bool:
+    """True if a process of group ``pgid`` is alive (not a zombie), or if /proc cannot tell."""
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return True
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] != b"Z":
+            return True
+    return False
 
 
 def _death(returncode: int) -> str:
     if returncode < 0:
         try:
-            return f"killed by signal {signal.Signals(-returncode).name}"
+            return f"was killed by signal {signal.Signals(-returncode).name}"
         except ValueError:
-            return f"killed by signal {-returncode}"
+            return f"was killed by signal {-returncode}"
     return f"exited with code {returncode} before returning a result"
 
 

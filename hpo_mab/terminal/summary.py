@@ -18,7 +18,10 @@ def summary_lines(report: RunReport) -> list[str]:
     for outcome in report.outcomes:
         best = best_trial(outcome.trials)
         if best is None:
-            lines.append(f"  rep {outcome.rep}: no trial ({outcome.stop_reason})")
+            failures = [t for t in outcome.trials if t.status != "ok"]
+            first = failures[0].note.removeprefix("failed: ") if failures else ""
+            what = f"all {len(failures)} trials failed, first: {first}" if failures else "no trial"
+            lines.append(f"  rep {outcome.rep}: {what} ({outcome.stop_reason})")
             continue
         lines.append(
             f"  rep {outcome.rep}: best error {best.error:.6f} (accuracy {best.accuracy:.6f}) at trial {best.trial}, "
@@ -26,7 +29,7 @@ def summary_lines(report: RunReport) -> list[str]:
         )
     best = best_trial(trials)
     if best is not None:
-        bests = [min(t.error for t in o.trials) for o in report.outcomes if o.trials]
+        bests = [b.error for b in map(best_trial, (o.trials for o in report.outcomes)) if b is not None]
         lines.append(f"median best error over repetitions: {statistics.median(bests):.6f}")
         lines.append(
             f"best: error {best.error:.6f}, accuracy {best.accuracy:.6f} (rep {best.rep}, trial {best.trial}, "
