@@ -48,3 +48,11 @@ def half_crash(config: dict, report) -> float:
     if config["x"] >= 0.5:
         os._exit(1)
     return 0.5 + config["x"] / 2
+
+
+def logs_pid_and_hangs(config: dict, report) -> float:
+    """Writes its pid where HPO_TEST_PID says, then trains forever."""
+    with open(os.environ["HPO_TEST_PID"], "w") as handle:
+        handle.write(str(os.getpid()))
+    time.sleep(600)
+    return 0.5

@@ -102,3 +102,44 @@ def test_a_child_that_keeps_stdout_open_does_not_hold_the_trial(cli, tmp_path):
     pid = int(marker.read_text())
     stat = Path(f"/proc/{pid}/stat")
     assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting to be reaped does not count)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def wait_for(predicate, what: str, limit: float = 120.0) -> None:
+    """Poll ``predicate`` until it holds (a deadline only against a hang)."""
+    import time
+
+    deadline = time.monotonic() + limit
+    while not predicate():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("kind", ["python", "shell"])
+def test_a_trial_does_not_outlive_a_runner_killed_with_sigkill(tmp_path, kind):
+    import signal
+    import subprocess
+
+    pid_file = tmp_path / "trial.pid"
+    objective = (
+        ["--objective", f"{MOD}:logs_pid_and_hangs"]
+        if kind == "python"
+        else ["--command", f"sh -c 'echo $$ > {pid_file}; sleep 600'"]
+    )
+    cmd = [sys.executable, str(REPO / "hpo_runner.py"), QUADRATIC, "1", "-m", "RANDOM", "--max-trials", "1",
+           "--seed", "1", "-et", "1d", "--results", str(tmp_path / "r"), *objective]  # fmt: skip
+    runner = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "HPO_TEST_PID": str(pid_file)},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    wait_for(lambda: pid_file.exists() and pid_file.read_text().strip(), "the trial to start")
+    trial = int(pid_file.read_text())
+    assert alive(trial)
+    runner.send_signal(signal.SIGKILL)
+    runner.wait()
+    wait_for(lambda: not alive(trial), "the trial to be ended by its guard")

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpo_mab.objectives.base import OK, STDERR_TAIL_CHARS, Outcome, failed, outcome_from_result
+from hpo_mab.objectives.guard import start_guard
 
 STOP_GRACE = 10.0  # default seconds a stopped trial has to end by itself before it is killed (run_conf stop_grace)
 EXIT_POLL = 0.2  # how often a command's exit is checked while its output is silent
@@ -155,11 +156,12 @@ class PythonWorker:
             return
         self.process = subprocess.Popen(
             [sys.executable, "-m", "hpo_mab.objectives.runner", self.spec],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, process_group=0,
             cwd=os.getcwd(), env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
         )  # fmt: skip
         self.lines = _Lines(self.process.stdout)
         self.errors = _Lines(self.process.stderr, keep_tail=True)
+        start_guard(self.process.pid)
 
     def send(self, message: dict) -> None:
         """One message to the child (a dead child is noticed by the reader)."""
@@ -226,6 +228,7 @@ class PythonTrial:
             if line is None:  # the child is gone: sys.exit, os._exit, a crash, a kill
                 code = self.worker.process.wait()
                 tail = self.worker.errors.tail
+                kill_group(self.worker.process.pid)  # what it left behind, its guard included
                 self.worker.process = None
                 if self.stopping is not None:
                     return Done(stopped_outcome(self.curve[: self.stop_epoch], elapsed))
@@ -263,10 +266,11 @@ class ShellTrial:
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
             command, shell=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-            start_new_session=True,
+            process_group=0,
         )  # fmt: skip
         self.lines = _Lines(self.process.stdout)
         self.errors = _Lines(self.process.stderr, keep_tail=True)
+        start_guard(self.process.pid)
         self.stdout: list[str] = []
         self.curve: list[float] = []
         self.stopped = False
