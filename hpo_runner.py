@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from hpo_mab.backends.base import BackendLost
 from hpo_mab.inputs.errors import InputError
 
 EXIT_OK = 0
@@ -313,6 +314,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except BackendLost as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_ERROR
     except click.ClickException as exc:
         if debug:
             raise

@@ -56,6 +56,10 @@ class Ticket:
         return cls(**state)
 
 
+class BackendLost(RuntimeError):
+    """The backend cannot go on (a Dask scheduler went away); the finished trials are stored."""
+
+
 class Verdict(enum.Enum):
     """The loop's answer to a report."""
 

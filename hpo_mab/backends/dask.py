@@ -13,10 +13,11 @@ import itertools
 import queue
 import uuid
 from collections.abc import Callable
+from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from hpo_mab.backends.base import Event, Finished, Report, Ticket, Verdict
+from hpo_mab.backends.base import BackendLost, Event, Finished, Report, Ticket, Verdict
 from hpo_mab.backends.clock import WallClock
 from hpo_mab.backends.local import start_trial
 from hpo_mab.inputs.options import AtLeast, MappingOf, Number, option
@@ -109,6 +110,18 @@ class DaskBackend:
         self._futures[future] = ticket
         self._rank[future] = next(self._order)
 
+    def _check_connection(self) -> None:
+        """Raise ``BackendLost`` (one line for the user) once the client has lost its scheduler."""
+        if self.client.status != "running":
+            raise BackendLost(self._lost())
+
+    def _lost(self) -> str:
+        address = getattr(self.client.scheduler, "address", None) or "the scheduler"
+        return (
+            f"lost the connection to the Dask scheduler {address}: the finished trials are stored; "
+            "run the same command with -r once a scheduler is back"
+        )
+
     def _report(self) -> Event | None:
         """A report from the queue that the rule asked for (others only update the curve), or None."""
         if self._queue is None:
@@ -118,6 +131,8 @@ class DaskBackend:
                 message = self._queue.get(timeout=POLL)
             except (TimeoutError, queue.Empty):
                 return None
+            except OSError as exc:  # CommClosedError and connection errors are OSErrors
+                raise BackendLost(self._lost()) from exc
             ticket = self._keys.get(message["key"])
             if ticket is None:
                 continue  # a report of a trial that has ended already
@@ -139,7 +154,13 @@ class DaskBackend:
             try:
                 done, _ = wait(list(self._futures), timeout=timeout, return_when="FIRST_COMPLETED")
             except TimeoutError:
+                self._check_connection()
                 continue
+            except CancelledError as exc:  # distributed raises for any cancelled future
+                if "scheduler-connection-lost" in str(exc):
+                    raise BackendLost(self._lost()) from None
+                self._check_connection()
+                done = {f for f in self._futures if f.cancelled()}
             if not done:
                 continue
             future = min(done, key=self._rank.__getitem__)
@@ -151,8 +172,8 @@ class DaskBackend:
             if future.status == "finished":
                 self._curves.pop(id(ticket), None)
                 return Finished(ticket, future.result(), self.clock.now())
-            exc = future.exception()
-            name = type(exc).__name__
+            exc = None if future.cancelled() else future.exception()
+            name = "CancelledError" if exc is None else type(exc).__name__
             if name in LOST_WORKER_ERRORS and ticket.attempts < self.max_retries:
                 ticket.attempts += 1
                 self.submit(ticket)
