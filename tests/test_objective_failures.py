@@ -81,15 +81,20 @@ def test_the_run_goes_on_after_crashes_and_the_best_is_a_success(cli, tmp_path):
     assert f"accuracy {best:.6f}" in result.out.split("best: error")[1]
 
 
-def test_hangs_time_out_on_dask_workers_and_the_workers_survive(tmp_path):
+@pytest.mark.parametrize(
+    "function, reason",
+    [("hangs", "timed out after 1 s"), ("os_exit", "the objective exited with code 0 before returning a result")],
+)
+def test_hangs_and_exits_on_dask_workers_fail_their_trials_and_the_workers_survive(tmp_path, function, reason):
     import subprocess
 
-    cmd = [sys.executable, str(REPO / "hpo_runner.py"), QUADRATIC, "1", "-m", "RANDOM", "--max-trials", "3",
-           "--seed", "1", "-et", "1d", "--results", str(tmp_path / "r"), "--objective", f"{MOD}:hangs",
+    cmd = [sys.executable, str(REPO / "hpo_runner.py"), QUADRATIC, "1", "-m", "RANDOM", "--max-trials", "4",
+           "--seed", "1", "-et", "1d", "--results", str(tmp_path / "r"), "--objective", f"{MOD}:{function}",
            "--trial-timeout", "1s", "--workers", "2"]  # fmt: skip
     result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, env=os.environ)
     assert result.returncode == 4, result.stderr
-    assert {n for _, n, _, _ in rows(tmp_path / "r")} == {"failed: timed out after 1 s"}
+    stored = rows(tmp_path / "r")
+    assert len(stored) == 4 and {n.split("; stderr")[0] for _, n, _, _ in stored} == {f"failed: {reason}"}
 
 
 def test_a_child_that_keeps_stdout_open_does_not_hold_the_trial(cli, tmp_path):
