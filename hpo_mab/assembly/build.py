@@ -132,14 +132,15 @@ class Assembly:
             stopped_trials=loop.stopped_trials,
         )
 
-    def open_execution(self) -> ExecutionSession:
-        """The backends of this run's repetitions (a Dask cluster, if any, starts here)."""
+    def open_execution(self, scratch: Path | None = None) -> ExecutionSession:
+        """The backends of this run's repetitions (a Dask cluster, if any, starts here; its files in ``scratch``)."""
         entry = BACKENDS[self.backend]
         target = self.problem if self.problem.simulated else self.problem.objective
         cls = entry.options_class()
         options = self.run_conf.get(cls) if cls is not None else None
         interim = self.run_conf.get(LoopOptions).failover.lower() == "premature"
-        return entry.factory(ExecutionRequest(target, self.workers, self.scheduler, self.overhead, options, interim))
+        request = ExecutionRequest(target, self.workers, self.scheduler, self.overhead, options, interim, scratch)
+        return entry.factory(request)
 
     def identity(self) -> dict:
         """The settings that must match for ``-r`` to continue a stored run."""

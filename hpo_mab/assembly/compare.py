@@ -299,8 +299,9 @@ def run_cells(
     workers: int,
     scheduler: str | None = None,
     on_cell: Callable[[Cell, CellResult], None] = lambda cell, result: None,
+    scratch: Path | None = None,
 ) -> int:
-    """Run the cells not stored yet; returns how many ran."""
+    """Run the cells not stored yet (a LocalCluster's files in ``scratch``); returns how many ran."""
     done = store.done()
     todo = [c for c in cells if c.key not in done]
     by_key = {c.key: c for c in todo}
@@ -314,7 +315,7 @@ def run_cells(
         return len(todo)
     from distributed import as_completed
 
-    with DaskConnection(workers, scheduler) as dask:
+    with DaskConnection(workers, scheduler, scratch=scratch) as dask:
         futures = dask.client.map(run_cell, todo, pure=False)
         for future in as_completed(futures):
             result = future.result()

@@ -69,6 +69,7 @@ def compare(
 ) -> None:
     """Run every (strategy, benchmark, repetition) cell; finished cells are kept and skipped on a re-run."""
     from hpo_mab.assembly.compare import STORE_NAME, CompareRequest, CompareStore, parse_strategy, plan_cells, run_cells
+    from hpo_mab.backends.scratch import ScratchFolder
     from hpo_mab.inputs.cli_values import parse_worker_url
     from hpo_mab.stopping.catalog import rule_name
 
@@ -89,11 +90,11 @@ def compare(
     if results.exists() and not results.is_dir():
         raise InputError(f"not a folder: {results}", key="--results")
     workers = workers or os.cpu_count() or 1
-    with CompareStore(results / STORE_NAME) as store:
+    with CompareStore(results / STORE_NAME) as store, ScratchFolder(results) as scratch:
         todo = len(cells) - len(store.done() & {c.key for c in cells})
         click.echo(f"{len(cells)} cells ({len(cells) - todo} stored), {todo} to run on {workers} worker(s)", err=True)
         with _progress(todo) as advance:
-            ran = run_cells(cells, store, workers, scheduler, lambda cell, result: advance())
+            ran = run_cells(cells, store, workers, scheduler, lambda cell, result: advance(), scratch)
     click.echo(f"ran {ran} cells; summarise with: hpo_runner.py report {results}")
 
 
