@@ -267,6 +267,10 @@ SUBCOMMANDS = {  # name -> where its click command lives (imported only when use
     "compare": "hpo_mab.commands.compare:compare",
     "report": "hpo_mab.commands.compare:report",
 }
+INTERRUPTED = {  # what an interrupted command kept, and how to go on (by subcommand; None: the optimiser)
+    None: "interrupted: finished trials are stored; run again with -r to resume",
+    "compare": "interrupted: finished cells are stored; run the same command again to continue",
+}
 
 
 def _program(argv0: str) -> str:
@@ -298,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; bad input is one line on stderr with exit code 2, no traceback unless --debug."""
     args = split_short_equals(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    name = args[0] if args and args[0] in SUBCOMMANDS else None
     command, args, prog = _subcommand(args, _program(sys.argv[0]))
     try:
         command.main(args=args, prog_name=prog, standalone_mode=False)
@@ -314,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"error: {exc.format_message()}", err=True)
         return exc.exit_code
     except (KeyboardInterrupt, click.exceptions.Abort):
-        click.echo("interrupted: finished trials are stored; run again with -r to resume", err=True)
+        click.echo(INTERRUPTED.get(name, "interrupted"), err=True)
         return EXIT_INTERRUPTED
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
