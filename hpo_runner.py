@@ -266,6 +266,7 @@ SUBCOMMANDS = {  # name -> where its click command lives (imported only when use
     "surrogates": "hpo_mab.commands.surrogates:surrogates",
     "compare": "hpo_mab.commands.compare:compare",
     "report": "hpo_mab.commands.compare:report",
+    "runs": "hpo_mab.commands.runs:runs",
 }
 INTERRUPTED = {  # what an interrupted command kept, and how to go on (by subcommand; None: the optimiser)
     None: "interrupted: finished trials are stored; run again with -r to resume",
