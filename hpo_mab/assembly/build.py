@@ -33,7 +33,7 @@ from hpo_mab.inputs.run_conf import RunConf
 from hpo_mab.inputs.timestr import parse_seconds
 from hpo_mab.objectives.options import ObjectiveOptions
 from hpo_mab.objectives.python import PythonObjective, load_function
-from hpo_mab.objectives.shell import ShellObjective, placeholders
+from hpo_mab.objectives.shell import ShellObjective, placeholders, quoted_placeholders
 from hpo_mab.objectives.task import ObjectiveTask
 from hpo_mab.searchspace.space import CandidatePool
 from hpo_mab.stopping.base import NO_RULE, Rule
@@ -229,6 +229,14 @@ def load_objective_task(request: RunRequest, run_conf: RunConf, timeout: float |
         if unknown:
             raise InputError(
                 f"{{{unknown[0]}}} is not a hyperparameter of {conf.name} (it has {', '.join(conf.param_names)})",
+                key="--command",
+            )
+        quoted = quoted_placeholders(request.command)
+        if quoted:
+            name, quote = quoted[0]
+            raise InputError(
+                f"{{{name}}} stands inside {quote}...{quote}: values are shell-quoted already, so a quoted field lets"
+                f" a value end the quotes; write a bare {{{name}}}",
                 key="--command",
             )
         objective = ShellObjective(request.command, metric, timeout, grace)
