@@ -135,7 +135,7 @@ def test_compare_on_a_cluster_ends_quietly(tmp_path):
     args = ["compare", "--benchmarks", "branin", "--strategies", "RANDOM,GP-EI", "--reps", "2", "-et", "2h",
             "--workers", "2", "--results", str(tmp_path / "compare")]  # fmt: skip
     proc = spawn(args, tmpdir)
-    out, err = proc.communicate(timeout=DEADLINE)
+    _, err = proc.communicate(timeout=DEADLINE)
     assert proc.returncode == 0, err
     assert err.splitlines() == ["4 cells (0 stored), 4 to run on 2 worker(s)"]
     assert list(tmpdir.iterdir()) == []
@@ -149,7 +149,7 @@ def test_interrupted_compare_says_the_same_command_continues(tmp_path):
     proc = spawn(args, tmp_path / "systmp")
     wait_until(lambda: stored_cells(results) >= 1, proc, "a stored cell")
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=DEADLINE)
+    _, err = proc.communicate(timeout=DEADLINE)
     assert proc.returncode == 130
     assert err.splitlines()[-1] == "interrupted: finished cells are stored; run the same command again to continue"
     assert "-r" not in err
