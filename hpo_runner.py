@@ -223,7 +223,7 @@ def cli(
     CONFIG is a bundled benchmark (digits-mlp, breast-cancer-gbm), an analytic function (branin,
     hartmann6, ...), a YAHPO surrogate (yahpo:lcbench:3945), the name of an hp_conf in the -hc
     folder, or a path to an hp_conf file; `hpo_runner.py surrogates list` shows them all. Other
-    commands: `surrogates list|show|materialize`, `compare`, `report`. Exit codes: 0 done, 1
+    commands: `surrogates list|show|materialize`, `compare`, `report`, `runs [show ID]`. Exit codes: 0 done, 1
     unexpected error, 2 bad input, 3 a GOAL run stopped at its cap without reaching the goal, 130
     interrupted (stored trials are kept).
     """
@@ -272,6 +272,11 @@ SUBCOMMANDS = {  # name -> where its click command lives (imported only when use
     "surrogates": "hpo_mab.commands.surrogates:surrogates",
     "compare": "hpo_mab.commands.compare:compare",
     "report": "hpo_mab.commands.compare:report",
+    "runs": "hpo_mab.commands.runs:runs",
+}
+INTERRUPTED = {  # what an interrupted command kept, and how to go on (by subcommand; None: the optimiser)
+    None: "interrupted: finished trials are stored; run again with -r to resume",
+    "compare": "interrupted: finished cells are stored; run the same command again to continue",
 }
 
 
@@ -304,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; bad input is one line on stderr with exit code 2, no traceback unless --debug."""
     args = split_short_equals(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    name = args[0] if args and args[0] in SUBCOMMANDS else None
     command, args, prog = _subcommand(args, _program(sys.argv[0]))
     try:
         command.main(args=args, prog_name=prog, standalone_mode=False)
@@ -325,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"error: {exc.format_message()}", err=True)
         return exc.exit_code
     except (KeyboardInterrupt, click.exceptions.Abort):
-        click.echo("interrupted: finished trials are stored; run again with -r to resume", err=True)
+        click.echo(INTERRUPTED.get(name, "interrupted"), err=True)
         return EXIT_INTERRUPTED
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR

@@ -33,7 +33,7 @@ from hpo_mab.inputs.run_conf import RunConf
 from hpo_mab.inputs.timestr import parse_seconds
 from hpo_mab.objectives.options import ObjectiveOptions
 from hpo_mab.objectives.python import PythonObjective, load_function
-from hpo_mab.objectives.shell import ShellObjective, placeholders
+from hpo_mab.objectives.shell import ShellObjective, placeholders, quoted_placeholders
 from hpo_mab.objectives.task import ObjectiveTask
 from hpo_mab.searchspace.space import CandidatePool
 from hpo_mab.stopping.base import NO_RULE, Rule
@@ -132,14 +132,15 @@ class Assembly:
             stopped_trials=loop.stopped_trials,
         )
 
-    def open_execution(self) -> ExecutionSession:
-        """The backends of this run's repetitions (a Dask cluster, if any, starts here)."""
+    def open_execution(self, scratch: Path | None = None) -> ExecutionSession:
+        """The backends of this run's repetitions (a Dask cluster, if any, starts here; its files in ``scratch``)."""
         entry = BACKENDS[self.backend]
         target = self.problem if self.problem.simulated else self.problem.objective
         cls = entry.options_class()
         options = self.run_conf.get(cls) if cls is not None else None
         interim = self.run_conf.get(LoopOptions).failover.lower() == "premature"
-        return entry.factory(ExecutionRequest(target, self.workers, self.scheduler, self.overhead, options, interim))
+        request = ExecutionRequest(target, self.workers, self.scheduler, self.overhead, options, interim, scratch)
+        return entry.factory(request)
 
     def identity(self) -> dict:
         """The settings that must match for ``-r`` to continue a stored run."""
@@ -228,6 +229,14 @@ def load_objective_task(request: RunRequest, run_conf: RunConf, timeout: float |
         if unknown:
             raise InputError(
                 f"{{{unknown[0]}}} is not a hyperparameter of {conf.name} (it has {', '.join(conf.param_names)})",
+                key="--command",
+            )
+        quoted = quoted_placeholders(request.command)
+        if quoted:
+            name, quote = quoted[0]
+            raise InputError(
+                f"{{{name}}} stands inside {quote}...{quote}: values are shell-quoted already, so a quoted field lets"
+                f" a value end the quotes; write a bare {{{name}}}",
                 key="--command",
             )
         objective = ShellObjective(request.command, metric, timeout, grace)

@@ -27,6 +27,7 @@ from hpo_mab.assembly.request import RunRequest
 from hpo_mab.backends.dask_cluster import DaskConnection
 from hpo_mab.engine.loop import run_repetition
 from hpo_mab.inputs.errors import InputError
+from hpo_mab.inputs.timestr import parse_seconds
 from hpo_mab.store.sink import MemoryRepetition
 
 STORE_NAME = "compare.sqlite"
@@ -273,11 +274,42 @@ class CompareStore:
         self._db.execute("COMMIT")
 
     def tidy_rows(self) -> list[tuple]:
-        """(strategy, benchmark, rep, trial, clock, error, arm) of every stored trial."""
-        return self._db.execute(
-            "SELECT c.strategy, c.benchmark, c.rep, t.trial, t.clock, t.error, t.arm FROM cell_trials t"
+        """(strategy, benchmark, rep, trial, clock, error, arm) of every stored trial, one label per run.
+
+        Cells of one strategy and benchmark stored with different settings (another budget,
+        criterion or seed in the same folder) are different runs: their labels get the settings
+        that differ, ``GP-EI [exp_time=3h]``.
+        """
+        labels = self._run_labels()
+        rows = self._db.execute(
+            "SELECT c.strategy, c.benchmark, c.rep, t.trial, t.clock, t.error, t.arm, c.settings FROM cell_trials t"
             " JOIN cells c ON c.key = t.key ORDER BY c.benchmark, c.strategy, c.rep, t.trial"
         ).fetchall()
+        return [(labels[(r[0], r[1], r[7])], *r[1:7]) for r in rows]
+
+    def _run_labels(self) -> dict[tuple[str, str, str], str]:
+        """(strategy, benchmark, settings) -> the strategy's label in reports."""
+        rows = self._db.execute("SELECT DISTINCT strategy, benchmark, settings FROM cells").fetchall()
+        by_strategy: dict[tuple[str, str], list[str]] = {}
+        for strategy, benchmark, settings in rows:
+            by_strategy.setdefault((strategy, benchmark), []).append(settings)
+        labels = {}
+        for (strategy, benchmark), variants in by_strategy.items():
+            requests = [json.loads(v)["request"] for v in variants]
+            differ = sorted(k for k in requests[0] if len({r.get(k) for r in requests}) > 1)
+            for settings, request in zip(variants, requests, strict=True):
+                suffix = ", ".join(f"{k}={request.get(k)}" for k in differ)
+                labels[(strategy, benchmark, settings)] = f"{strategy} [{suffix}]" if len(variants) > 1 else strategy
+        return labels
+
+    def time_budget(self) -> float | None:
+        """The largest TIME budget of the stored cells (None when every cell ran under GOAL)."""
+        budgets = [
+            parse_seconds(request["exp_time"], "exp_time")
+            for (settings,) in self._db.execute("SELECT DISTINCT settings FROM cells")
+            if (request := json.loads(settings)["request"])["criterion"] == "TIME"
+        ]
+        return max(budgets, default=None)
 
     def stop_rows(self) -> list[tuple]:
         """(strategy, benchmark, rep, trial, candidate, clock, exec_time, epochs, early_terminated, resumed_from)."""
@@ -299,8 +331,9 @@ def run_cells(
     workers: int,
     scheduler: str | None = None,
     on_cell: Callable[[Cell, CellResult], None] = lambda cell, result: None,
+    scratch: Path | None = None,
 ) -> int:
-    """Run the cells not stored yet; returns how many ran."""
+    """Run the cells not stored yet (a LocalCluster's files in ``scratch``); returns how many ran."""
     done = store.done()
     todo = [c for c in cells if c.key not in done]
     by_key = {c.key: c for c in todo}
@@ -314,7 +347,7 @@ def run_cells(
         return len(todo)
     from distributed import as_completed
 
-    with DaskConnection(workers, scheduler) as dask:
+    with DaskConnection(workers, scheduler, scratch=scratch) as dask:
         futures = dask.client.map(run_cell, todo, pure=False)
         for future in as_completed(futures):
             result = future.result()

@@ -17,10 +17,12 @@ from pathlib import Path
 from hpo_mab.assembly.build import Assembly, assemble
 from hpo_mab.assembly.observer import Reporter
 from hpo_mab.assembly.request import RunRequest
+from hpo_mab.backends.scratch import ScratchFolder
 from hpo_mab.engine.criteria import GOAL, StopCriterion
 from hpo_mab.engine.loop import RepetitionOutcome, run_repetition
 from hpo_mab.inputs.timestr import budget_dirname
 from hpo_mab.store.exports import trace_name, write_internals, write_json_trace, write_trials_csv
+from hpo_mab.store.lock import RunLock
 from hpo_mab.store.records import RunRecord, Trial
 from hpo_mab.store.sink import StoredRepetition
 from hpo_mab.store.sqlite import ResultStore
@@ -82,57 +84,71 @@ def execute(assembly: Assembly, settings: SessionSettings, reporter: Reporter) -
                 notes.append("no stored run with these settings to resume; starting a new run")
             seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
             run = store.create_run(key, {**identity, "seed": seed}, seed, settings.num_reps)
-        elif settings.num_reps > run.num_reps:
-            store.set_num_reps(run.id, settings.num_reps)
-            notes.append(f"extending run #{run.id} from {run.num_reps} to {settings.num_reps} repetitions")
-            run = store.run(run.id)
-        num_reps = max(run.num_reps, settings.num_reps)
-        reporter.start(run, num_reps, assembly.criterion)
-        outcomes = []
-        plan = assembly.plan(settings.keep_internals)
-        execution = assembly.open_execution()
-        try:
-            for rep in range(num_reps):
-                sink = StoredRepetition(store, run.id, rep)
-                stored = sink.trials()
-                backend = execution.backend(stored[-1].clock if stored else 0.0)
-                strategies, rule = assembly.components(run.seed, rep)
-                reporter.rep_start(rep)
-                try:
-                    outcome = run_repetition(
-                        pool=assembly.pool(),
-                        strategies=strategies,
-                        backend=backend,
-                        plan=plan,
-                        criterion=assembly.criterion,
-                        sink=sink,
-                        rep=rep,
-                        seed=run.seed,
-                        rule=rule,
-                        on_trial=reporter.trial,
-                    )
-                finally:
-                    backend.close()
-                outcomes.append(outcome)
-                reporter.rep_end(outcome)
-        finally:
-            execution.close()
-        reporter.close()
-        trials = store.trials(run.id)
-        folder = settings.results_dir / assembly.problem.name / criterion_dirname(assembly.criterion)
-        trace = folder / trace_name(assembly.mode, assembly.spec, assembly.run_conf.title, num_reps, assembly.rule_name)
-        if created:
-            for path in (trace, trace.with_suffix(".csv"), trace.with_suffix(".pkl.gz")):
-                backup = _keep_previous(path)
-                if backup:
-                    notes.append(f"kept the previous {path.name.split(').', 1)[-1]} file as {backup.name}")
-        final_states = {} if plan.records_workers else _final_strategy_states(store, run.id, num_reps)
-        write_json_trace(trace, trials, num_reps, final_states, assembly.uses_rule)
-        csv_path = write_trials_csv(trace.with_suffix(".csv"), trials, assembly.problem.space.names, assembly.uses_rule)
-        internals = None
-        if settings.keep_internals:
-            internals = write_internals(trace.with_suffix(".pkl.gz"), store.internals(run.id))
+        with RunLock(settings.results_dir, run.id), ScratchFolder(settings.results_dir) as scratch:
+            if settings.num_reps > run.num_reps:
+                store.set_num_reps(run.id, settings.num_reps)
+                notes.append(f"extending run #{run.id} from {run.num_reps} to {settings.num_reps} repetitions")
+                run = store.run(run.id)
+            num_reps = max(run.num_reps, settings.num_reps)
+            outcomes = _run_repetitions(assembly, store, run, num_reps, settings.keep_internals, reporter, scratch)
+            trials = store.trials(run.id)
+            folder = settings.results_dir / assembly.problem.name / criterion_dirname(assembly.criterion)
+            trace = folder / trace_name(
+                assembly.mode, assembly.spec, assembly.run_conf.title, num_reps, assembly.rule_name
+            )
+            if created:
+                for path in (trace, trace.with_suffix(".csv"), trace.with_suffix(".pkl.gz")):
+                    backup = _keep_previous(path)
+                    if backup:
+                        notes.append(f"kept the previous {path.name.split(').', 1)[-1]} file as {backup.name}")
+            final_states = {} if assembly.records_workers else _final_strategy_states(store, run.id, num_reps)
+            write_json_trace(trace, trials, num_reps, final_states, assembly.uses_rule)
+            csv_path = write_trials_csv(
+                trace.with_suffix(".csv"), trials, assembly.problem.space.names, assembly.uses_rule
+            )
+            internals = None
+            if settings.keep_internals:
+                internals = write_internals(trace.with_suffix(".pkl.gz"), store.internals(run.id))
     return RunReport(run, outcomes, trace, csv_path, internals, notes)
+
+
+def _run_repetitions(
+    assembly: Assembly, store: ResultStore, run: RunRecord, num_reps: int, keep_internals: bool, reporter: Reporter,
+    scratch: Path,
+) -> list[RepetitionOutcome]:  # fmt: skip
+    """Run or resume every repetition of ``run``; each trial is stored as it ends."""
+    reporter.start(run, num_reps, assembly.criterion)
+    outcomes = []
+    plan = assembly.plan(keep_internals)
+    execution = assembly.open_execution(scratch)
+    try:
+        for rep in range(num_reps):
+            sink = StoredRepetition(store, run.id, rep)
+            stored = sink.trials()
+            backend = execution.backend(stored[-1].clock if stored else 0.0)
+            strategies, rule = assembly.components(run.seed, rep)
+            reporter.rep_start(rep)
+            try:
+                outcome = run_repetition(
+                    pool=assembly.pool(),
+                    strategies=strategies,
+                    backend=backend,
+                    plan=plan,
+                    criterion=assembly.criterion,
+                    sink=sink,
+                    rep=rep,
+                    seed=run.seed,
+                    rule=rule,
+                    on_trial=reporter.trial,
+                )
+            finally:
+                backend.close()
+            outcomes.append(outcome)
+            reporter.rep_end(outcome)
+    finally:
+        execution.close()
+    reporter.close()
+    return outcomes
 
 
 def _final_strategy_states(store: ResultStore, run_id: int, num_reps: int) -> dict[int, dict | None]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from hpo_mab.backends.base import Backend
@@ -31,6 +32,7 @@ class ExecutionRequest:
     overhead: Overhead = field(default_factory=lambda: Overhead("none"))
     options: Any = None  # the backend's typed options
     interim: bool = False  # trials in flight must tell their epochs so far (failover: premature)
+    scratch: Path | None = None  # the folder of temporary files (under the results), None: the system's
 
 
 class ExecutionSession(Protocol):
@@ -67,7 +69,7 @@ class LocalSession:
 
     def backend(self, offset: float) -> Backend:
         """A backend on a wall clock continuing ``offset``."""
-        return LocalBackend(self.request.target, offset)
+        return LocalBackend(self.request.target, offset, self.request.scratch)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -79,7 +81,8 @@ class DaskSession:
     def __init__(self, request: ExecutionRequest) -> None:
         self.request = request
         options = request.options or DaskOptions()
-        self.connection = DaskConnection(request.workers, request.scheduler, dict(options.resources or {}) or None)
+        resources = dict(options.resources or {}) or None
+        self.connection = DaskConnection(request.workers, request.scheduler, resources, request.scratch)
 
     def backend(self, offset: float) -> Backend:
         """Connect (before the repetition's clock starts), then a backend on its wall clock."""

@@ -8,6 +8,7 @@ verdict), the others only update the trial's curve (for ``failover: premature``)
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from hpo_mab.backends.base import Event, Finished, Report, Ticket, Verdict
@@ -15,12 +16,12 @@ from hpo_mab.backends.clock import WallClock
 from hpo_mab.objectives import streams
 
 
-def start_trial(objective: Any, ticket: Ticket, worker: Any) -> Any:
-    """Start ``ticket`` on ``objective`` (a Python function in ``worker``, or a command)."""
+def start_trial(objective: Any, ticket: Ticket, worker: Any, scratch: Path | None = None) -> Any:
+    """Start ``ticket`` on ``objective``: a Python function in ``worker``, or a command (files in ``scratch``)."""
     awaited = ticket.report_epochs if ticket.report_epochs is None else tuple(ticket.report_epochs)
     if worker is not None:
         return objective.start(ticket.config, awaited, worker)
-    return objective.start(ticket.config, awaited)
+    return objective.start(ticket.config, awaited, None if scratch is None else str(scratch))
 
 
 class LocalBackend:
@@ -28,15 +29,15 @@ class LocalBackend:
 
     recomputes_submissions = False
 
-    def __init__(self, objective: Any, offset: float = 0.0) -> None:
-        self.objective = objective
+    def __init__(self, objective: Any, offset: float = 0.0, scratch: Path | None = None) -> None:
+        self.objective, self.scratch = objective, scratch
         self.clock = WallClock(offset)
         self._worker = objective.worker() if hasattr(objective, "worker") else None
         self._running: tuple[Ticket, Any, list[float]] | None = None
 
     def submit(self, ticket: Ticket) -> None:
         """Start the trial now."""
-        self._running = (ticket, start_trial(self.objective, ticket, self._worker), [])
+        self._running = (ticket, start_trial(self.objective, ticket, self._worker, self.scratch), [])
 
     def next_event(self) -> Event:
         """The trial's next awaited report, or its end."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 import pandas as pd
 
 from hpo_mab.inputs.errors import InputError
-from hpo_mab.inputs.timestr import parse_seconds
+from hpo_mab.inputs.timestr import format_seconds, parse_seconds
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 DEFAULT_CHECKPOINTS = "1h,3h,6h,12h"
@@ -69,6 +70,7 @@ def compare(
 ) -> None:
     """Run every (strategy, benchmark, repetition) cell; finished cells are kept and skipped on a re-run."""
     from hpo_mab.assembly.compare import STORE_NAME, CompareRequest, CompareStore, parse_strategy, plan_cells, run_cells
+    from hpo_mab.backends.scratch import ScratchFolder
     from hpo_mab.inputs.cli_values import parse_worker_url
     from hpo_mab.stopping.catalog import rule_name
 
@@ -89,11 +91,11 @@ def compare(
     if results.exists() and not results.is_dir():
         raise InputError(f"not a folder: {results}", key="--results")
     workers = workers or os.cpu_count() or 1
-    with CompareStore(results / STORE_NAME) as store:
+    with CompareStore(results / STORE_NAME) as store, ScratchFolder(results) as scratch:
         todo = len(cells) - len(store.done() & {c.key for c in cells})
         click.echo(f"{len(cells)} cells ({len(cells) - todo} stored), {todo} to run on {workers} worker(s)", err=True)
         with _progress(todo) as advance:
-            ran = run_cells(cells, store, workers, scheduler, lambda cell, result: advance())
+            ran = run_cells(cells, store, workers, scheduler, lambda cell, result: advance(), scratch)
     click.echo(f"ran {ran} cells; summarise with: hpo_runner.py report {results}")
 
 
@@ -149,6 +151,8 @@ def report(
         raise InputError(f"expected table, csv, json or html, got {sorted(unknown)[0]!r}", key="--format")
     times = [parse_seconds(t, "--checkpoints") for t in _names(checkpoints, "--checkpoints")]
     tidy, goals = load_results(results)
+    budget = results_budget(results)
+    times = within_budget(times, budget, lambda m: click.echo(f"note: {m}", err=True))
     for option in goal_options:
         bench, sep, value = option.partition("=")
         try:
@@ -158,14 +162,36 @@ def report(
         if not sep or goals[bench] != goals[bench]:
             raise InputError(f"expected BENCHMARK=ERROR, got {option!r}", key="--goal")
     if "table" in chosen:
-        click.echo(summary_text(summary_tables(tidy, goals, times)))
+        click.echo(summary_text(summary_tables(tidy, goals, times, budget)))
     files = chosen - {"table"}
     if files:
         folder = out if out is not None else (results if results.is_dir() else results.parent) / "report"
-        written = build_report(tidy, goals, times, folder, files)
+        written = build_report(tidy, goals, times, folder, files, budget)
         click.echo(
             f"wrote {len(written)} files to {folder}" + (f" (open {folder / 'report.html'})" if "html" in files else "")
         )
+
+
+def within_budget(times: list[float], budget: float | None, note: Callable[[str], None]) -> list[float]:
+    """The checkpoints up to the TIME budget; those beyond it are replaced by the budget, with a note."""
+    beyond = [t for t in times if budget is not None and t > budget]
+    if not beyond:
+        return times
+    note(f"checkpoints beyond the {format_seconds(budget)} budget left out: {', '.join(map(format_seconds, beyond))}")
+    kept = [t for t in times if t <= budget]
+    return kept if budget in kept else [*kept, budget]
+
+
+def results_budget(results: Path) -> float | None:
+    """The largest TIME budget of a compare folder's cells or of JSON traces (None: GOAL runs only)."""
+    from hpo_mab.assembly.compare import STORE_NAME, CompareStore
+    from hpo_mab.reporting.tidy import find_json_traces, trace_budget
+
+    if results.is_dir() and (results / STORE_NAME).is_file():
+        with CompareStore(results / STORE_NAME) as store:
+            return store.time_budget()
+    paths = [results] if results.is_file() else find_json_traces(results)
+    return max((b for b in map(trace_budget, paths) if b is not None), default=None)
 
 
 def load_results(results: Path) -> tuple[pd.DataFrame, dict[str, float]]:

@@ -32,6 +32,36 @@ def placeholders(template: str) -> list[str]:
     return PLACEHOLDER.findall(template)
 
 
+def quote_states(template: str) -> list[str]:
+    """For each character of a shell command, the quoting it is in: ``""``, ``"'"`` or ``'"'``.
+
+    Follows the shell's rules: a backslash escapes the next character outside single quotes,
+    nothing is special inside single quotes, and ``$'...'`` counts as single-quoted.
+    """
+    states, quote, escaped = [], "", False
+    for char in template:
+        states.append(quote)
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote != "'":
+            escaped = True
+        elif quote == "" and char in "'\"":
+            quote = char
+        elif char == quote:
+            quote = ""
+    return states
+
+
+def quoted_placeholders(template: str) -> list[tuple[str, str]]:
+    """The ``{name}`` fields that stand inside quotes, with the quote character.
+
+    Values are shell-quoted already (``shlex.quote``), so a field inside quotes would end the
+    user's quotes with the value's own and let a value such as ``'; touch FILE`` run a command.
+    """
+    states = quote_states(template)
+    return [(m[1], states[m.start()]) for m in PLACEHOLDER.finditer(template) if states[m.start()]]
+
+
 @dataclass(frozen=True)
 class ShellObjective:
     """Run a shell command per trial (picklable: it runs on Dask workers too)."""

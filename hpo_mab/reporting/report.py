@@ -35,14 +35,18 @@ def comparison_time(tidy: pd.DataFrame, checkpoints: Sequence[float]) -> float:
 
 
 def summary_tables(
-    tidy: pd.DataFrame, goals: dict[str, float], checkpoints: Sequence[float]
+    tidy: pd.DataFrame, goals: dict[str, float], checkpoints: Sequence[float], horizon: float | None = None
 ) -> dict[str, pd.DataFrame]:
-    """All summary tables by name: overview, checkpoints, goals, ranks, pairwise, friedman, arm_shares."""
+    """All summary tables by name: overview, checkpoints, goals, ranks, pairwise, friedman, arm_shares.
+
+    With a ``horizon`` (the TIME budget), success counts only trials that ended by it, as the
+    checkpoints count trials that ended by their time.
+    """
     at = comparison_time(tidy, checkpoints)
     return {
         "overview": overview_table(tidy),
         "checkpoints": checkpoint_table(tidy, checkpoints),
-        "goals": goal_table(tidy, goals),
+        "goals": goal_table(tidy, goals, horizon),
         "ranks": rank_table(tidy, checkpoints),
         "pairwise": pairwise_tests(tidy, at),
         "friedman": friedman_test(tidy, at),
@@ -86,7 +90,12 @@ def _records(table: pd.DataFrame) -> list[dict[str, object]]:
 
 
 def build_report(
-    tidy: pd.DataFrame, goals: dict[str, float], checkpoints: list[float], out_dir: Path, formats: set[str]
+    tidy: pd.DataFrame,
+    goals: dict[str, float],
+    checkpoints: list[float],
+    out_dir: Path,
+    formats: set[str],
+    horizon: float | None = None,
 ) -> dict[str, Path]:
     """Write the report in ``formats`` to ``out_dir``; returns what was written, keyed by path in ``out_dir``.
 
@@ -99,7 +108,7 @@ def build_report(
         raise ValueError(f"unknown report format(s) {sorted(unknown)}; known: {sorted(FORMATS)}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    tables = summary_tables(tidy, goals, checkpoints)
+    tables = summary_tables(tidy, goals, checkpoints, horizon)
     at = comparison_time(tidy, checkpoints)
     written: dict[str, Path] = {}
     if "csv" in formats:

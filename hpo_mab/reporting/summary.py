@@ -60,19 +60,22 @@ def checkpoint_table(tidy: pd.DataFrame, checkpoints: Sequence[float]) -> pd.Dat
     return pd.DataFrame(rows, columns=["benchmark", "strategy", "checkpoint", "reps", "median", "q25", "q75"])
 
 
-def goal_table(tidy: pd.DataFrame, goals: dict[str, float]) -> pd.DataFrame:
+def goal_table(tidy: pd.DataFrame, goals: dict[str, float], horizon: float | None = None) -> pd.DataFrame:
     """Per (benchmark, strategy) of the benchmarks in ``goals`` (benchmark -> goal error).
 
-    A rep reaches the goal with a trial of ``error <= goal + 1e-12``; its time to goal is the smallest clock
-    of such a trial, +inf if none. ``median_time_to_goal`` is the median over all reps (inf when half or
-    more never reached it); ``success_rate`` the fraction of reps that reached it.
+    A rep reaches the goal with a trial of ``error <= goal + 1e-12`` that ended by ``horizon``
+    (``clock <= horizon``, the rule of the checkpoints, so the trial that crosses a budget counts in
+    neither); its time to goal is the smallest clock of such a trial, +inf if none.
+    ``median_time_to_goal`` is the median over all reps (inf when half or more never reached it);
+    ``success_rate`` the fraction of reps that reached it.
     """
     rows = []
     for (benchmark, strategy), group in tidy.groupby(["benchmark", "strategy"], sort=True):
         if benchmark not in goals:
             continue
         goal = float(goals[benchmark])
-        hits = group[group["error"] <= goal + GOAL_TOLERANCE]
+        within = group if horizon is None else group[group["clock"] <= horizon]
+        hits = within[within["error"] <= goal + GOAL_TOLERANCE]
         first = hits.groupby("rep")["clock"].min()
         reps = np.sort(group["rep"].unique())
         times = np.array([first.get(r, np.inf) for r in reps], dtype=float)

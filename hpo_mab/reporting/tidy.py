@@ -13,6 +13,7 @@ TIDY_COLUMNS = ["strategy", "benchmark", "rep", "trial", "clock", "error", "best
 """One row per trial; ``clock``: simulated seconds at which the trial finished; ``arm``: proposer or ""."""
 
 _TRACE_NAME = re.compile(r"^(?P<strategy>.+)\((?P<reps>\d+)\)\.json$")
+_BUDGET_DIR = re.compile(r"^T(?P<seconds>\d+(?:\.\d+)?)S$")
 _SORT_KEYS = ["strategy", "benchmark", "rep", "trial"]
 
 
@@ -61,16 +62,67 @@ def find_json_traces(root: Path) -> list[Path]:
     return sorted(p for p in Path(root).rglob("*.json") if p.is_file() and _TRACE_NAME.match(p.name))
 
 
-def read_json_trace(path: Path, benchmark: str | None = None) -> pd.DataFrame:
-    """One trace file as a tidy frame; ``clock`` of trial k is ``cum_exec_time[k] + cum_opt_time[k]``.
+def trace_budget(path: Path) -> float | None:
+    """The TIME budget of a trace from its folder (``T43200S`` -> 43200.0); None for GOAL folders."""
+    match = _BUDGET_DIR.match(Path(path).parent.name)
+    return float(match.group("seconds")) if match else None
 
-    ``arm`` is ``select_trace[k]``, or "" when ``select_trace`` does not have one entry per trial.
-    """
-    path = Path(path)
-    data = json.loads(path.read_text())
+
+def _load_trace(path: Path) -> dict:
+    data = json.loads(Path(path).read_text())
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a JSON object keyed by repetition")
-    strategy = strategy_name(path)
+    return data
+
+
+def _extends(longer: dict, shorter: dict) -> bool:
+    """True when ``longer`` holds every repetition of ``shorter``, identical (a run extended with -r)."""
+    return all(key in longer and longer[key] == value for key, value in shorter.items())
+
+
+def label_traces(paths: list[Path]) -> list[tuple[Path, str]]:
+    """The traces to read, each with its strategy label, one per run.
+
+    A trace whose repetitions all appear, identical, in a longer trace of the same strategy and
+    criterion folder (``X(10).json`` extended to ``X(20).json`` by ``-r``) is left out. Other
+    traces of one strategy are told apart: by their size (``X(10)``, ``X(20)``) when several runs
+    share a criterion folder, by the folder (``X [T43200S]``, ``X [G0.02]``) when a benchmark has
+    the strategy under several criteria (TIME and GOAL, or two budgets).
+    """
+    groups: dict[tuple[Path, str, str], list[tuple[int, Path]]] = {}
+    for path in map(Path, paths):
+        match = _TRACE_NAME.match(path.name)
+        if match is None:
+            raise ValueError(f"not a trace file name (<strategy>(<N>).json): {path.name}")
+        key = (path.parent.parent, path.parent.name, match.group("strategy"))
+        groups.setdefault(key, []).append((int(match.group("reps")), path))
+    criteria: dict[tuple[Path, str], set[str]] = {}
+    for bench_dir, criterion, strategy in groups:
+        criteria.setdefault((bench_dir, strategy), set()).add(criterion)
+    out = []
+    for (bench_dir, criterion, strategy), traces in groups.items():
+        kept: list[tuple[int, Path, dict]] = []
+        for reps, path in sorted(traces, key=lambda t: (-t[0], str(t[1]))):
+            data = _load_trace(path) if len(traces) > 1 else {}
+            if not any(_extends(longer, data) for _, _, longer in kept):
+                kept.append((reps, path, data))
+        for reps, path, _ in sorted(kept, key=lambda t: t[0]):
+            label = f"{strategy}({reps})" if len(kept) > 1 else strategy
+            if len(criteria[(bench_dir, strategy)]) > 1:
+                label += f" [{criterion}]"
+            out.append((path, label))
+    return sorted(out, key=lambda t: str(t[0]))
+
+
+def read_json_trace(path: Path, benchmark: str | None = None, strategy: str | None = None) -> pd.DataFrame:
+    """One trace file as a tidy frame; ``clock`` of trial k is ``cum_exec_time[k] + cum_opt_time[k]``.
+
+    ``arm`` is ``select_trace[k]``, or "" when ``select_trace`` does not have one entry per trial;
+    ``strategy`` defaults to the file name without ``(N).json``.
+    """
+    path = Path(path)
+    data = _load_trace(path)
+    strategy = strategy if strategy is not None else strategy_name(path)
     bench = benchmark if benchmark is not None else benchmark_name(path)
     frames = []
     for key in sorted(data, key=int):
@@ -100,8 +152,8 @@ def read_json_trace(path: Path, benchmark: str | None = None) -> pd.DataFrame:
 
 
 def read_json_traces(paths: list[Path], benchmark: str | None = None) -> pd.DataFrame:
-    """Several trace files as one tidy frame (see :func:`read_json_trace`)."""
-    frames = [read_json_trace(p, benchmark) for p in paths]
+    """Several trace files as one tidy frame, one per run (see :func:`label_traces`, :func:`read_json_trace`)."""
+    frames = [read_json_trace(p, benchmark, label) for p, label in label_traces(paths)]
     frames = [f for f in frames if not f.empty]
     if not frames:
         return empty_tidy()

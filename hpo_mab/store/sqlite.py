@@ -149,6 +149,24 @@ class ResultStore:
             raise KeyError(run_id)
         return RunRecord(*row[:-1], json.loads(row[-1]))
 
+    def runs(self) -> list[RunRecord]:
+        """Every stored run, oldest first."""
+        return [self.run(row[0]) for row in self._db.execute("SELECT id FROM runs ORDER BY id")]
+
+    def created(self, run_id: int) -> str:
+        """When the run was created (ISO 8601, UTC)."""
+        return self._db.execute("SELECT created FROM runs WHERE id = ?", (run_id,)).fetchone()[0]
+
+    def stop_reasons(self, run_id: int) -> dict[int, str | None]:
+        """The stop reason of every started repetition (None while it is not finished)."""
+        rows = self._db.execute("SELECT rep, stop_reason FROM reps WHERE run_id = ? ORDER BY rep", (run_id,))
+        return dict(rows.fetchall())
+
+    def best_error(self, run_id: int) -> float | None:
+        """The lowest error of the run's successful trials (None without any)."""
+        row = self._db.execute("SELECT MIN(error) FROM trials WHERE run_id = ? AND status = 'ok'", (run_id,))
+        return row.fetchone()[0]
+
     def latest_run(self, key: str, seed: int | None) -> RunRecord | None:
         """The newest run with these settings (and this seed, if given)."""
         query = (
