@@ -41,6 +41,7 @@ STRATEGIES = ["DIV-SEQ", "GP-HLE-EI", "TPE-EI"]
 RULES = ["None", "DecaTercet", "Median", "ASHA", "Hyperband", "CurveNN"]
 PEERS = ["optuna-tpe-median", "optuna-tpe-hyperband", "smac-mf"]
 LCBENCH = "lcbench-3945"
+CHECKPOINTS = [3600.0, 3 * 3600.0, 6 * 3600.0]  # and the budget: where ranks are averaged
 
 
 def runner(*args: str) -> None:
@@ -91,19 +92,23 @@ def main() -> None:
         runner("compare", "--benchmarks", benchmarks, "--strategies", args.strategies, "--etr", ",".join(RULES),
                *common)  # fmt: skip
         runner("compare", "--benchmarks", benchmarks, "--strategies", ",".join(PEERS), *common)
-    tidy, goals = load_results(args.out)
-    with CompareStore(args.out / STORE_NAME) as store:
-        rows = pd.DataFrame(store.stop_rows(), columns=STOP_COLUMNS)
+    tidy, goals, rows = stored(args.out, args.reps)
     best_rule = report(tidy, goals, rows, configs, parse_seconds(args.budget))
     plots(rows, configs, goals, args.out / "plots")
     if not args.report_only and best_rule is not None:
         exclude = args.out / "exclude.yaml"
         exclude.write_text("title: exclude\nstopped_trials: exclude\n")
         runner("compare", "--benchmarks", benchmarks, "--strategies", f"DIV-SEQ@{exclude}", "--etr", best_rule, *common)
-        tidy, goals = load_results(args.out)
-        with CompareStore(args.out / STORE_NAME) as store:
-            rows = pd.DataFrame(store.stop_rows(), columns=STOP_COLUMNS)
+        tidy, goals, rows = stored(args.out, args.reps)
         report(tidy, goals, rows, configs, parse_seconds(args.budget))
+
+
+def stored(folder: Path, reps: int) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    """(tidy trials, goals, stop rows) of the first ``reps`` repetitions stored (a longer earlier run is cut)."""
+    tidy, goals = load_results(folder)
+    with CompareStore(folder / STORE_NAME) as store:
+        rows = pd.DataFrame(store.stop_rows(), columns=STOP_COLUMNS)
+    return tidy[tidy["rep"] < reps], goals, rows[rows["rep"] < reps]
 
 
 def plots(rows: pd.DataFrame, configs: dict, goals: dict, folder: Path) -> None:
@@ -162,9 +167,11 @@ def report(tidy: pd.DataFrame, goals: dict, rows: pd.DataFrame, configs: dict, b
     if best is not None:
         print(f"\nbest rule for DIV-SEQ: {best} (worst time-to-goal ratio {verdicts[best][0]:.2f}; "
               f"all goals met: {verdicts[best][1]})")  # fmt: skip
-        ranks = rank_table(tidy[tidy["strategy"].isin([f"DIV-SEQ+{best}", *PEERS])], [budget])
+        checkpoints = [t for t in CHECKPOINTS if t < budget] + [budget]
+        ranks = rank_table(tidy[tidy["strategy"].isin([f"DIV-SEQ+{best}", *PEERS])], checkpoints)
         mean = ranks.groupby("strategy")["mean_rank"].mean().sort_values()
-        print("\nmean rank at the budget, over the benchmarks: " + ", ".join(f"{s} {v:.2f}" for s, v in mean.items()))
+        hours = ", ".join(f"{t / 3600:g}" for t in checkpoints)
+        print(f"\nmean rank at {hours} h, over the benchmarks: " + ", ".join(f"{s} {v:.2f}" for s, v in mean.items()))
     return best
 
 
