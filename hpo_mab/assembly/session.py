@@ -11,6 +11,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,7 +68,8 @@ def execute(assembly: Assembly, settings: SessionSettings, reporter: Reporter) -
     """Run, resume or extend the run; every trial is stored as it ends, exports are written at the end."""
     store_path = settings.results_dir / STORE_NAME
     notes: list[str] = []
-    with ResultStore(store_path) as store:
+    execution = assembly.open_execution()  # a scheduler that does not answer is refused before the store is touched
+    with closing(execution), ResultStore(store_path) as store:
         identity = assembly.identity()
         key = run_key(identity)
         run = store.latest_run(key, settings.seed) if settings.rerun else None
@@ -85,7 +87,6 @@ def execute(assembly: Assembly, settings: SessionSettings, reporter: Reporter) -
         reporter.start(run, num_reps, assembly.criterion)
         outcomes = []
         plan = assembly.plan(settings.keep_internals)
-        execution = assembly.open_execution()
         try:
             for rep in range(num_reps):
                 sink = StoredRepetition(store, run.id, rep)

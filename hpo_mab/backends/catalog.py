@@ -80,6 +80,8 @@ class DaskSession:
         self.request = request
         options = request.options or DaskOptions()
         self.connection = DaskConnection(request.workers, request.scheduler, dict(options.resources or {}) or None)
+        if request.scheduler is not None:
+            self.connection.client  # noqa: B018 - an unreachable scheduler is refused before any trial
 
     def backend(self, offset: float) -> Backend:
         """Connect (before the repetition's clock starts), then a backend on its wall clock."""

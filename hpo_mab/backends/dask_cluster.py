@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from hpo_mab.inputs.errors import InputError
+
+CONNECT_TIMEOUT = 10.0  # seconds to reach a -w scheduler (README "Limits")
+
 
 class DaskConnection:
     """Connects lazily on first use of ``client``; ``close`` stops what it started.
@@ -24,7 +28,14 @@ class DaskConnection:
             from distributed import Client, LocalCluster
 
             if self.scheduler is not None:
-                self._client = Client(self.scheduler, timeout="30s")
+                try:
+                    self._client = Client(self.scheduler, timeout=f"{CONNECT_TIMEOUT:g}s")
+                except OSError as exc:  # refused, unreachable or timed out
+                    raise InputError(
+                        f"no Dask scheduler answered at {self.scheduler} within {CONNECT_TIMEOUT:g} s "
+                        f"({type(exc).__name__})",
+                        key="-w/--worker_url",
+                    ) from None
             else:
                 self._cluster = LocalCluster(
                     n_workers=self.workers,
