@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from hpo_mab.engine.options import MAX_REPETITIONS, MAX_TRIALS, MAX_WORKERS
-from hpo_mab.inputs.errors import InputError
+from hpo_mab.inputs.errors import InputError, one_line
 from hpo_mab.inputs.options import INT64_MAX
 
 EXIT_OK = 0
@@ -325,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         if debug:
             raise
-        click.echo(f"error: {exc.format_message()}", err=True)
+        click.echo(f"error: {one_line(exc.format_message())}", err=True)
         return exc.exit_code
     except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("interrupted: finished trials are stored; run again with -r to resume", err=True)
@@ -335,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the last guard of the CLI: one line unless --debug
         if debug:
             raise
-        click.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+        click.echo(f"error: {type(exc).__name__}: {one_line(str(exc))} (run with --debug for the traceback)", err=True)
         return EXIT_ERROR
     return EXIT_OK
 
