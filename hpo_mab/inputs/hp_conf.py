@@ -189,7 +189,8 @@ def _parse_spec(name: str, spec: Any, source: str, path: str) -> HyperParameter:
             )
     if "default" in spec:
         default = spec["default"]
-        if not hp.contains(default) or (kind == "int" and not hp.is_choice and not _is_int(default)):
+        scalar = isinstance(default, (str, int, float))  # bool is an int; lists and mappings are no values
+        if not scalar or not hp.contains(default) or (kind == "int" and not hp.is_choice and not _is_int(default)):
             raise InputError(f"default {show(default)} is outside {hp.describe_domain()}", source, f"{path}.default")
         hp = HyperParameter(name, kind, value_type, hp.range, hp.power_of, default, log)
     return hp
