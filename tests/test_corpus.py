@@ -165,3 +165,11 @@ def test_compare_with_a_missing_peer_is_refused_before_any_cell(cli, monkeypatch
     line = one_line(cli(*args, "--workers", "1", "--results", str(tmp_path / "cmp")))
     assert line.startswith("error: --strategies: skopt-gphedge needs scikit-optimize, which is not installed (")
     assert not (tmp_path / "cmp").exists()
+
+
+def test_yaml_anchors_that_expand_a_little_still_load(tmp_path):
+    from hpo_mab.inputs.files import load_mapping
+
+    path = tmp_path / "ok.yaml"
+    path.write_text("a: &x [1, 2]\nb: [*x, *x]\nc: &s 3\nd: *s\n")
+    assert load_mapping(path) == {"a": [1, 2], "b": [[1, 2], [1, 2]], "c": 3, "d": 3}
