@@ -129,6 +129,11 @@ def test_duplicated_table_column_is_named_as_written(cli):
         ),
         ([TINY, *RUN, "--results", ""], "error: --results: expected a folder, got ''"),
         (
+            [TINY, *RUN, "-et", "99999999999999999999999d"],
+            "error: -et/--exp_time: expected at most 1e+09 seconds, got '99999999999999999999999d'",
+        ),
+        ([TINY, *RUN, "--overhead", "1e308"], "error: --overhead: expected at most 1e+09 seconds, got '1e308'"),
+        (
             ["branin", *RUN, "--objective", "examples.objectives:quadratic"],
             "error: CONFIG: 'branin' is a built-in benchmark, evaluated without --objective; a real objective needs an"
             " hp_conf file (write one with: surrogates show branin > space.json)",

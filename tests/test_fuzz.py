@@ -321,7 +321,7 @@ CLI_VALUES = {
     "-e": mostly(st.sampled_from(["TIME", "GOAL", "time"]), st.just("SOON")),
     "-et": mostly(
         st.sampled_from(["1h", "30m", "45s", "600", "1e300", "1.5h"]),
-        st.one_of(st.sampled_from(["0", "-1", "nan", "inf", "12x"]), TEXT),
+        st.one_of(st.sampled_from(["0", "-1", "nan", "inf", "12x", "99999999999999999999999d"]), TEXT),
     ),
     "-eg": mostly(
         st.sampled_from(["0.02", "0.98", "-0", "0"]), st.one_of(st.sampled_from(["1.5", "nan", "1e400"]), TEXT)

@@ -22,7 +22,7 @@ from hpo_mab.backends.clock import Overhead
 from hpo_mab.bundled import run_conf_folder
 from hpo_mab.engine.criteria import StopCriterion
 from hpo_mab.engine.loop import LoopPlan, rule_seeds
-from hpo_mab.engine.options import MAX_REPETITIONS, MAX_TRIALS, MAX_WORKERS, LoopOptions
+from hpo_mab.engine.options import MAX_REPETITIONS, MAX_SECONDS, MAX_TRIALS, MAX_WORKERS, LoopOptions
 from hpo_mab.inputs import checks
 from hpo_mab.inputs.cli_values import check_goal, check_results_dir, parse_overhead, parse_worker_url
 from hpo_mab.inputs.errors import InputError
@@ -285,6 +285,13 @@ def _requires(peer: str) -> str:
     return PEERS[peer].facts.get("requires", "its package")
 
 
+def _at_most(seconds: float, given: str, key: str) -> float:
+    """A duration within MAX_SECONDS."""
+    if seconds > MAX_SECONDS:
+        raise InputError(f"expected at most {MAX_SECONDS:g} seconds, got {given!r}", key=key)
+    return seconds
+
+
 def check_sizes(request: RunRequest) -> None:
     """Repetitions, trials, workers and seed within their limits (the CLI's own checks, for other callers)."""
     limits = (
@@ -303,7 +310,8 @@ def assemble(request: RunRequest, warn: Callable[[str], None]) -> Assembly:
     mode, spec = resolve_mode(request.mode, request.spec, request.time_penalty)
     overhead_mode, overhead_seconds = parse_overhead(request.overhead)
     worker = parse_worker_url(request.worker_url)
-    budget = parse_seconds(request.exp_time, "-et/--exp_time")
+    budget = _at_most(parse_seconds(request.exp_time, "-et/--exp_time"), request.exp_time, "-et/--exp_time")
+    _at_most(overhead_seconds, request.overhead, "--overhead")
     check_results_dir(request.results_dir)
     check_sizes(request)
     for flag, folder in (("-rc/--run_conf", request.run_conf_dir), ("-hc/--hp_conf", request.hp_conf_dir)):
@@ -311,6 +319,8 @@ def assemble(request: RunRequest, warn: Callable[[str], None]) -> Assembly:
             raise InputError(f"not a folder: {folder}", key=flag)
     run_conf = load_request_run_conf(request.conf, request.run_conf_dir)
     timeout = parse_seconds(request.trial_timeout, "--trial-timeout") if request.trial_timeout else None
+    if timeout is not None:
+        _at_most(timeout, request.trial_timeout, "--trial-timeout")
     if request.objective or request.command:
         problem: Any = load_objective_task(request, run_conf, timeout)
     else:
