@@ -311,7 +311,8 @@ def test_any_run_conf_is_a_run_or_one_line(document, as_yaml, method):
     with folder() as tmp:
         run_conf = write(tmp / ("run.yaml" if as_yaml else "run.json"), document, as_yaml)
         argv = [str(CORPUS / "tiny.yaml"), "1", "-m", method[0], "-s", method[1], "--max-trials", "3", "--seed", "2"]
-        workers = max(len(document.get("bandits") or ()), 2) if method[0] == "BATCH" else 1
+        bandits = document.get("bandits")
+        workers = max(len(bandits) if isinstance(bandits, list) else 0, 2) if method[0] == "BATCH" else 1
         check_contract(*run_cli([*argv, "-c", str(run_conf), "--results", str(tmp / "results")]), 3 + workers - 1)
 
 
