@@ -9,7 +9,9 @@ from pathlib import Path
 import click
 
 from hpo_mab.backends.base import BackendLost
-from hpo_mab.inputs.errors import InputError
+from hpo_mab.engine.options import MAX_REPETITIONS, MAX_TRIALS, MAX_WORKERS
+from hpo_mab.inputs.errors import InputError, one_line
+from hpo_mab.inputs.options import INT64_MAX
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -19,6 +21,12 @@ EXIT_NO_SUCCESS = 4
 EXIT_INTERRUPTED = 130
 LOG_LEVELS = ("debug", "info", "warn", "error", "log")
 _SHORT_EQUALS = re.compile(r"^(-[A-Za-z])=(.*)$")
+
+
+def _results_folder(ctx: click.Context, param: click.Parameter, value: str) -> Path:
+    from hpo_mab.inputs.cli_values import results_folder
+
+    return results_folder(value)
 
 
 def _upper(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -70,7 +78,7 @@ def _spec_help() -> str:
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.argument("config")
-@click.argument("num_trials", type=click.IntRange(min=1))
+@click.argument("num_trials", type=click.IntRange(min=1, max=MAX_REPETITIONS))
 @click.option("-m", "--mode", default=None, callback=_upper, cls=RegistryHelp, help_of=_mode_help)
 @click.option("-s", "--spec", default=None, callback=_upper, cls=RegistryHelp, help_of=_spec_help)
 @click.option(
@@ -141,19 +149,25 @@ def _spec_help() -> str:
 @click.option("-p", "--pkl", is_flag=True, help="Also save the optimizer internals of every trial (<trace>.pkl.gz).")
 @click.option("-tp", "--time_penalty", is_flag=True, help="Divide EI by the predicted training seconds (GP/RF arms).")
 @click.option("-etr", "--early_term_rule", default=None, cls=RegistryHelp, help_of=lambda: _rule_help())
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed of the run. [default: random, recorded]")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0, max=INT64_MAX),
+    default=None,
+    help="Seed of the run. [default: random, recorded]",
+)
 @click.option(
     "--max-trials",
     "max_trials",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_TRIALS),
     default=None,
     help="Cap on evaluations per repetition (either criterion). [GOAL default: 10000]",
 )
 @click.option(
     "--results",
     "results_dir",
-    type=click.Path(path_type=Path),
-    default=Path("results"),
+    type=click.Path(),
+    default="results",
+    callback=_results_folder,
     show_default=True,
     help="Folder of the result store (hpo.sqlite) and exported traces.",
 )
@@ -175,7 +189,7 @@ def _spec_help() -> str:
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_WORKERS),
     default=None,
     help="Parallel workers: simulated on surrogate benchmarks, a Dask LocalCluster for real objectives.",
 )
@@ -328,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         if debug:
             raise
-        click.echo(f"error: {exc.format_message()}", err=True)
+        click.echo(f"error: {one_line(exc.format_message())}", err=True)
         return exc.exit_code
     except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo(INTERRUPTED.get(name, "interrupted"), err=True)
@@ -338,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the last guard of the CLI: one line unless --debug
         if debug:
             raise
-        click.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+        click.echo(f"error: {type(exc).__name__}: {one_line(str(exc))} (run with --debug for the traceback)", err=True)
         return EXIT_ERROR
     return EXIT_OK
 

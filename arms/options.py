@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from hpo_mab.inputs.options import Interval, Number, OneOf, option
+from hpo_mab.inputs.options import AllOf, AtMost, Interval, Number, OneOf, option
 
 TIME_UNITS = {"H": 3600.0, "M": 60.0, "S": 1.0}
+MAX_ETA = 1000.0  # eta * gains stays far from float overflow in exp (README "Limits")
 
 
 @dataclass(frozen=True)
@@ -15,7 +16,7 @@ class HedgeOptions:
     """run_conf ``eta`` and ``discount`` of GP-Hedge."""
 
     SECTION: ClassVar[str | None] = None
-    eta: float = option(1.0, Number(positive=True), "p_i proportional to exp(eta * g_i)")
+    eta: float = option(1.0, AllOf((Number(positive=True), AtMost(MAX_ETA))), "p_i proportional to exp(eta * g_i)")
     discount: float = option(1.0, Interval(0, 1, high_open=False), "gains are multiplied by it every step")
 
 

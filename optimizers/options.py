@@ -9,9 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from hpo_mab.inputs.options import AllOf, AtLeast, Flag, Interval, Nullable, Number, OneOf, option
+from hpo_mab.inputs.options import AllOf, AtLeast, AtMost, Flag, Interval, Nullable, Number, OneOf, option
 
 SHAPING = {"none": "", "log_err": "LE", "hybrid_log": "HLE"}
+# Limits (README "Limits"): each bounds the work of one proposal, which the pool multiplies
+MAX_MCMC_ITERS = 100  # GP posteriors over the pool per step
+MAX_RESTARTS = 100  # L-BFGS-B runs per hyperparameter fit
+MAX_TREES = 1000  # trees of the forest, each fitted and evaluated over the pool per step
+MAX_EI_CANDIDATES = 10_000  # TPE samples scored per proposal
+MAX_KAPPA = 1000.0  # UCB weight of sigma
 
 
 @dataclass(frozen=True)
@@ -19,11 +25,15 @@ class GPOptions:
     """run_conf ``gp: {...}``: the Gaussian process of the GP arms."""
 
     SECTION: ClassVar[str] = "gp"
-    mcmc_iters: int = option(0, AtLeast(0), "slice-sampled hyperparameter samples (0: MAP)")
+    mcmc_iters: int = option(
+        0, AllOf((AtLeast(0), AtMost(MAX_MCMC_ITERS))), "slice-sampled hyperparameter samples (0: MAP)"
+    )
     noiseless: bool = option(False, Flag(numeric=True), "fix the noise at 1e-6")
     max_obs: int | None = option(None, Nullable(AtLeast(1)), "fit on a random subset of this many observations")
     covar: str = option("Matern52", OneOf(("Matern52",)), "kernel")
-    restarts: int = option(2, AtLeast(0), "random restarts of the MAP fit (first fit and every 10th)")
+    restarts: int = option(
+        2, AllOf((AtLeast(0), AtMost(MAX_RESTARTS))), "random restarts of the MAP fit (first fit and every 10th)"
+    )
 
 
 @dataclass(frozen=True)
@@ -31,7 +41,9 @@ class RFOptions:
     """run_conf ``rf: {...}``: the forest of the RF arms."""
 
     SECTION: ClassVar[str] = "rf"
-    n_trees: int = option(10, Number(positive=True, integer=True), "trees (SMAC3's HPO facade: 10)")
+    n_trees: int = option(
+        10, AllOf((Number(positive=True, integer=True), AtMost(MAX_TREES))), "trees (SMAC3's HPO facade: 10)"
+    )
     max_depth: int | None = option(None, Nullable(Number(positive=True, integer=True)), "depth limit (none)")
     min_samples_split: int = option(2, Number(positive=True, integer=True), "samples to split a node")
     min_samples_leaf: int = option(1, Number(positive=True, integer=True), "samples in a leaf")
@@ -47,7 +59,9 @@ class TPEOptions:
     SECTION: ClassVar[str] = "tpe"
     n_startup_jobs: int = option(20, Number(positive=True, integer=True), "random proposals before TPE")
     gamma: float = option(0.25, Interval(0, 1, number_first=False), "share of the history that is 'good'")
-    n_ei_candidates: int = option(24, Number(positive=True, integer=True), "candidates scored per proposal")
+    n_ei_candidates: int = option(
+        24, AllOf((Number(positive=True, integer=True), AtMost(MAX_EI_CANDIDATES))), "candidates scored per proposal"
+    )
 
 
 @dataclass(frozen=True)
@@ -64,4 +78,4 @@ class AcquisitionOptions:
     """run_conf ``kappa``: UCB's weight of the standard deviation."""
 
     SECTION: ClassVar[str | None] = None
-    kappa: float = option(1.0, Number(positive=True), "UCB = -mu + kappa * sigma")
+    kappa: float = option(1.0, AllOf((Number(positive=True), AtMost(MAX_KAPPA))), "UCB = -mu + kappa * sigma")

@@ -27,6 +27,7 @@ from hpo_mab.inputs.hp_conf import HpConf, parse_hp_conf
 
 PREFIX = "analytic:"
 DEFAULT_COST = {"seconds": 300.0, "spread": 0.0}
+MAX_COST_SECONDS = 1e9  # simulated seconds of one evaluation (31 years; README "Limits")
 
 _HARTMANN3_A = np.array([[3.0, 10, 30], [0.1, 10, 35], [3.0, 10, 30], [0.1, 10, 35]])
 _HARTMANN3_P = 1e-4 * np.array([[3689, 1170, 2673], [4699, 4387, 7470], [1091, 8732, 5547], [381, 5743, 8828]])
@@ -159,6 +160,10 @@ def parse_cost(conf: HpConf) -> tuple[float, float]:
     seconds, spread = cost.get("seconds", 300.0), cost.get("spread", 0.0)
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
         raise InputError(f"expected a number > 0, got {show(seconds)}", conf.source, "config.cost.seconds")
+    if not seconds <= MAX_COST_SECONDS:
+        raise InputError(
+            f"expected at most {MAX_COST_SECONDS:g}, got {show(seconds)}", conf.source, "config.cost.seconds"
+        )
     if isinstance(spread, bool) or not isinstance(spread, (int, float)) or not 0 <= spread < 1:
         raise InputError(f"expected a number in [0, 1), got {show(spread)}", conf.source, "config.cost.spread")
     return float(seconds), float(spread)

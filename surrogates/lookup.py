@@ -29,6 +29,7 @@ from hpo_mab.surrogates.base import Result, curve_result, file_sha256, tenth_bes
 
 EXTRA_PREFIX = "metric_"
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
+MAX_SECONDS = 1e9  # training seconds of one table row (31 years; README "Limits"), before config.time_scale
 
 
 def table_stem(path: Path) -> str:
@@ -69,6 +70,8 @@ def read_table(path: Path, conf: HpConf) -> LookupTable:
         raise InputError("table file not found", source) from exc
     except (OSError, ValueError, ImportError, EOFError, UnicodeDecodeError, zlib.error) as exc:
         raise InputError(f"cannot read table ({type(exc).__name__}: {exc})", source) from exc
+    if not name.endswith(".parquet"):
+        _refuse_duplicated_columns(path, source)
     config = conf.config
     epochs = conf.max_epoch
     if epochs is None:
@@ -104,9 +107,27 @@ def read_table(path: Path, conf: HpConf) -> LookupTable:
     negative = np.flatnonzero(times < 0)
     if len(negative):
         raise InputError(f"row {negative[0] + 1}, column {time_col!r}: negative time {times[negative[0]]:g}", source)
+    huge = np.flatnonzero(times > MAX_SECONDS)
+    if len(huge):
+        raise InputError(
+            f"row {huge[0] + 1}, column {time_col!r}: time {times[huge[0]]:g} s is above {MAX_SECONDS:g} s", source
+        )
     configs = pd.DataFrame({hp.name: _hp_column(frame, hp, source) for hp in conf.hyperparams})
     extras = frame[[c for c in columns if str(c).startswith(EXTRA_PREFIX)]]
     return LookupTable(configs, values, times, extras)
+
+
+def _refuse_duplicated_columns(path: Path, source: str) -> None:
+    """pandas renames a repeated header (``acc_1`` -> ``acc_1.1``); the header as written is checked here."""
+    try:
+        header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0].tolist()
+    except (OSError, ValueError, EOFError, UnicodeDecodeError, zlib.error, IndexError):
+        return  # the full read reports it
+    seen = set()
+    for col in header:
+        if col in seen:
+            raise InputError(f"duplicated column {col!r}", source)
+        seen.add(col)
 
 
 def _describe(conf: HpConf, prefix: str, epochs: int, time_col: str) -> str:

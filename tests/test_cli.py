@@ -50,8 +50,8 @@ MODES = "RANDOM, DIV, GP, GP-NM, GP-LE, GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, 
         (["-e", "GOAL", "-eg", "1.5"], "error: -eg/--exp_goal: expected an error in [0, 1], got 1.5"),
         (["-e", "SOON"], "error: Invalid value for '-e' / '--exp_crt': 'SOON' is not one of 'time', 'goal'."),
         (["-gm", "f1"], "error: Invalid value for '-gm' / '--goal_metric': 'f1' is not one of 'error', 'accuracy'."),
-        (["--seed", "-1"], "error: Invalid value for '--seed': -1 is not in the range x>=0."),
-        (["--max-trials", "0"], "error: Invalid value for '--max-trials': 0 is not in the range x>=1."),
+        (["--seed", "-1"], "error: Invalid value for '--seed': -1 is not in the range 0<=x<=9223372036854775807."),
+        (["--max-trials", "0"], "error: Invalid value for '--max-trials': 0 is not in the range 1<=x<=1000000."),
         (
             ["-l", "chatty"],
             "error: Invalid value for '-l' / '--log_level': 'chatty' is not one of 'debug', 'info', "
@@ -71,7 +71,7 @@ def test_bad_positionals(cli, small_bench, tmp_path):
     result = cli(str(small_bench), "0")
     assert (result.code, result.err.strip()) == (
         2,
-        "error: Invalid value for 'NUM_TRIALS': 0 is not in the range x>=1.",
+        "error: Invalid value for 'NUM_TRIALS': 0 is not in the range 1<=x<=10000.",
     )
     result = cli("no-such-benchmark", "1")
     assert result.code == 2

@@ -160,6 +160,11 @@ def test_sobol_arms_are_random_and_yaml_dates_are_refused(tmp_path):
     conf, _ = load(tmp_path, {"arms": [{"model": "SOBOL"}, {"model": "GP"}]})
     assert conf.arms == (("RANDOM", "RANDOM"), ("GP", "EI"))
     path = tmp_path / "d.yaml"
-    path.write_text("bandits: [{mode: DIV, spec: SEQ, config: {start: 2024-05-01}}]\n")
+    path.write_text("etr: {start: 2024-05-01}\n")
     with pytest.raises(InputError, match=r"values must be plain numbers, strings, lists or mappings"):
         load_run_conf(path)
+
+
+def test_bandit_config_is_refused_not_ignored(tmp_path):
+    message = error(tmp_path, {"bandits": [{"mode": "DIV", "spec": "SEQ", "config": {"eta": 2}}]})
+    assert message == "FILE: bandits[0].config: unknown key (expected one of: mode, spec)"

@@ -22,13 +22,13 @@ from hpo_mab.backends.clock import Overhead
 from hpo_mab.bundled import run_conf_folder
 from hpo_mab.engine.criteria import StopCriterion
 from hpo_mab.engine.loop import LoopPlan, rule_seeds
-from hpo_mab.engine.options import LoopOptions
+from hpo_mab.engine.options import MAX_REPETITIONS, MAX_SECONDS, MAX_TRIALS, MAX_WORKERS, LoopOptions
 from hpo_mab.inputs import checks
-from hpo_mab.inputs.cli_values import check_goal, parse_overhead, parse_worker_url
+from hpo_mab.inputs.cli_values import check_goal, check_results_dir, parse_overhead, parse_worker_url
 from hpo_mab.inputs.errors import InputError
 from hpo_mab.inputs.files import find_config
 from hpo_mab.inputs.hp_conf import load_hp_conf
-from hpo_mab.inputs.options import option_fields, parse_options
+from hpo_mab.inputs.options import INT64_MAX, option_fields, parse_options
 from hpo_mab.inputs.run_conf import RunConf
 from hpo_mab.inputs.timestr import parse_seconds
 from hpo_mab.objectives.options import ObjectiveOptions
@@ -38,6 +38,7 @@ from hpo_mab.objectives.task import ObjectiveTask
 from hpo_mab.searchspace.space import CandidatePool
 from hpo_mab.stopping.base import NO_RULE, Rule
 from hpo_mab.stopping.catalog import RULES, RuleChoice, rule_name
+from hpo_mab.surrogates import analytic, yahpo
 from hpo_mab.surrogates.registry import load_benchmark, resolve_hp_conf
 from hpo_mab.version import package_version
 
@@ -212,10 +213,27 @@ def load_request_run_conf(conf: str | None, directory: Path | None) -> RunConf:
     return load_run_conf(path)
 
 
+def _is_file(config: str, hp_dir: Path | None) -> bool:
+    """True when CONFIG names an hp_conf file (which wins over a built-in name)."""
+    try:
+        resolve_hp_conf(config, hp_dir)
+    except InputError:
+        return False
+    return True
+
+
 def load_objective_task(request: RunRequest, run_conf: RunConf, timeout: float | None) -> ObjectiveTask:
     """The hp_conf's space with the ``--objective`` function or the ``--command`` to evaluate it."""
     if request.objective and request.command:
         raise InputError("give either --objective or --command, not both", key="--objective")
+    builtin = request.config in analytic.FUNCTIONS or request.config.startswith(yahpo.PREFIX)
+    if builtin and not _is_file(request.config, request.hp_conf_dir):
+        flag = "--objective" if request.objective else "--command"
+        raise InputError(
+            f"{request.config!r} is a built-in benchmark, evaluated without {flag}; a real objective needs an "
+            f"hp_conf file (write one with: surrogates show {request.config} > space.json)",
+            key="CONFIG",
+        )
     conf = load_hp_conf(resolve_hp_conf(request.config, request.hp_conf_dir))
     metric = "error" if conf.config.get("metric") == "error" else "accuracy"
     grace = float(run_conf.get(ObjectiveOptions).stop_grace)
@@ -269,19 +287,49 @@ def _criterion(request: RunRequest, problem: Any, budget: float, warn: Callable[
     return StopCriterion("GOAL", goal=goal, metric=request.goal_metric, max_trials=request.max_trials)
 
 
+def _requires(peer: str) -> str:
+    """The packages a peer system needs."""
+    from hpo_mab.peers.optimizers import PEERS
+
+    return PEERS[peer].facts.get("requires", "its package")
+
+
+def _at_most(seconds: float, given: str, key: str) -> float:
+    """A duration within MAX_SECONDS."""
+    if seconds > MAX_SECONDS:
+        raise InputError(f"expected at most {MAX_SECONDS:g} seconds, got {given!r}", key=key)
+    return seconds
+
+
+def check_sizes(request: RunRequest) -> None:
+    """Repetitions, trials, workers and seed within their limits (the CLI's own checks, for other callers)."""
+    limits = (
+        ("NUM_TRIALS", request.num_trials, 1, MAX_REPETITIONS),
+        ("--max-trials", request.max_trials, 1, MAX_TRIALS),
+        ("--workers", request.workers, 1, MAX_WORKERS),
+        ("--seed", request.seed, 0, INT64_MAX),
+    )
+    for key, value, low, high in limits:
+        if value is not None and not low <= value <= high:
+            raise InputError(f"expected an integer in {low}..{high}, got {value}", key=key)
+
+
 def assemble(request: RunRequest, warn: Callable[[str], None]) -> Assembly:
     """Validate every value of the request (raising InputError) and load the benchmark or objective."""
     mode, spec = resolve_mode(request.mode, request.spec, request.time_penalty)
     overhead_mode, overhead_seconds = parse_overhead(request.overhead)
     worker = parse_worker_url(request.worker_url)
-    budget = parse_seconds(request.exp_time, "-et/--exp_time")
-    if request.results_dir.exists() and not request.results_dir.is_dir():
-        raise InputError(f"not a folder: {request.results_dir}", key="--results")
+    budget = _at_most(parse_seconds(request.exp_time, "-et/--exp_time"), request.exp_time, "-et/--exp_time")
+    _at_most(overhead_seconds, request.overhead, "--overhead")
+    check_results_dir(request.results_dir)
+    check_sizes(request)
     for flag, folder in (("-rc/--run_conf", request.run_conf_dir), ("-hc/--hp_conf", request.hp_conf_dir)):
         if folder is not None and not folder.is_dir():
             raise InputError(f"not a folder: {folder}", key=flag)
     run_conf = load_request_run_conf(request.conf, request.run_conf_dir)
     timeout = parse_seconds(request.trial_timeout, "--trial-timeout") if request.trial_timeout else None
+    if timeout is not None:
+        _at_most(timeout, request.trial_timeout, "--trial-timeout")
     if request.objective or request.command:
         problem: Any = load_objective_task(request, run_conf, timeout)
     else:
@@ -297,7 +345,16 @@ def assemble(request: RunRequest, warn: Callable[[str], None]) -> Assembly:
             "the -T strategies credit the true error of every nominee, which only benchmarks know", key="-s/--spec"
         )
     criterion = _criterion(request, problem, budget, warn)
-    method.strategies(run_conf, problem.space, request.time_penalty, None)  # arms valid before anything runs
+    try:
+        method.strategies(run_conf, problem.space, request.time_penalty, None)  # arms valid before anything runs
+    except ImportError as exc:  # a peer system that is not installed
+        if method.peer is None:
+            raise
+        raise InputError(
+            f"{method.peer} needs {_requires(method.peer)}, which is not installed ({exc}); "
+            "pip install 'hpo-mab[peers]'",
+            key="--strategies",
+        ) from None
     backend = backend_for(problem.simulated, workers, worker)
     etr_name, etr_options = _rule(request, run_conf, problem)
     return Assembly(

@@ -92,9 +92,16 @@ class Method(NamedTuple):
 
 
 def method_of(mode: str, spec: str, run_conf: RunConf, peer: str | None = None) -> Method:
-    """The method of a resolved (mode, spec): BATCH members come from the run_conf's ``bandits``."""
+    """The method of a resolved (mode, spec): BATCH members come from the run_conf's ``bandits``
+    (checked whatever the mode, so that a mistake there is named even when it is not used)."""
+    members = bandit_members(run_conf)
     if mode != "BATCH":
         return Method(mode, spec, ((mode, spec),), peer)
+    return Method(mode, spec, members, peer)
+
+
+def bandit_members(run_conf: RunConf) -> tuple[tuple[str, str], ...]:
+    """The (mode, spec) of each run_conf ``bandits`` entry (default one DIV-SEQ), errors at ``bandits[i]``."""
     bandits = run_conf.bandits or ((DEFAULT_MODE, "SEQ"),)
     members = []
     for i, (member_mode, member_spec) in enumerate(bandits):
@@ -106,4 +113,4 @@ def method_of(mode: str, spec: str, run_conf: RunConf, peer: str | None = None) 
         if resolved[0] == "BATCH":
             raise InputError("a BATCH member cannot itself be BATCH", run_conf.source, f"bandits[{i}].mode")
         members.append(resolved)
-    return Method(mode, spec, tuple(members), peer)
+    return tuple(members)

@@ -11,8 +11,10 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hpo_mab.assembly.build import Assembly, assemble
 from hpo_mab.assembly.observer import Reporter
@@ -74,7 +76,11 @@ def execute(assembly: Assembly, settings: SessionSettings, reporter: Reporter) -
     """Run, resume or extend the run; every trial is stored as it ends, exports are written at the end."""
     store_path = settings.results_dir / STORE_NAME
     notes: list[str] = []
-    with ResultStore(store_path) as store:
+    with (
+        ScratchFolder(settings.results_dir) as scratch,
+        closing(assembly.open_execution(scratch)) as execution,  # an unanswering scheduler: before the store
+        ResultStore(store_path) as store,
+    ):
         identity = assembly.identity()
         key = run_key(identity)
         run = store.latest_run(key, settings.seed) if settings.rerun else None
@@ -84,13 +90,13 @@ def execute(assembly: Assembly, settings: SessionSettings, reporter: Reporter) -
                 notes.append("no stored run with these settings to resume; starting a new run")
             seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
             run = store.create_run(key, {**identity, "seed": seed}, seed, settings.num_reps)
-        with RunLock(settings.results_dir, run.id), ScratchFolder(settings.results_dir) as scratch:
+        with RunLock(settings.results_dir, run.id):
             if settings.num_reps > run.num_reps:
                 store.set_num_reps(run.id, settings.num_reps)
                 notes.append(f"extending run #{run.id} from {run.num_reps} to {settings.num_reps} repetitions")
                 run = store.run(run.id)
             num_reps = max(run.num_reps, settings.num_reps)
-            outcomes = _run_repetitions(assembly, store, run, num_reps, settings.keep_internals, reporter, scratch)
+            outcomes = _run_repetitions(assembly, store, run, num_reps, settings.keep_internals, reporter, execution)
             trials = store.trials(run.id)
             folder = settings.results_dir / assembly.problem.name / criterion_dirname(assembly.criterion)
             trace = folder / trace_name(
@@ -114,39 +120,35 @@ def execute(assembly: Assembly, settings: SessionSettings, reporter: Reporter) -
 
 def _run_repetitions(
     assembly: Assembly, store: ResultStore, run: RunRecord, num_reps: int, keep_internals: bool, reporter: Reporter,
-    scratch: Path,
+    execution: Any,
 ) -> list[RepetitionOutcome]:  # fmt: skip
-    """Run or resume every repetition of ``run``; each trial is stored as it ends."""
+    """Run or resume every repetition of ``run`` on ``execution``; each trial is stored as it ends."""
     reporter.start(run, num_reps, assembly.criterion)
     outcomes = []
     plan = assembly.plan(keep_internals)
-    execution = assembly.open_execution(scratch)
-    try:
-        for rep in range(num_reps):
-            sink = StoredRepetition(store, run.id, rep)
-            stored = sink.trials()
-            backend = execution.backend(stored[-1].clock if stored else 0.0)
-            strategies, rule = assembly.components(run.seed, rep)
-            reporter.rep_start(rep)
-            try:
-                outcome = run_repetition(
-                    pool=assembly.pool(),
-                    strategies=strategies,
-                    backend=backend,
-                    plan=plan,
-                    criterion=assembly.criterion,
-                    sink=sink,
-                    rep=rep,
-                    seed=run.seed,
-                    rule=rule,
-                    on_trial=reporter.trial,
-                )
-            finally:
-                backend.close()
-            outcomes.append(outcome)
-            reporter.rep_end(outcome)
-    finally:
-        execution.close()
+    for rep in range(num_reps):
+        sink = StoredRepetition(store, run.id, rep)
+        stored = sink.trials()
+        backend = execution.backend(stored[-1].clock if stored else 0.0)
+        strategies, rule = assembly.components(run.seed, rep)
+        reporter.rep_start(rep)
+        try:
+            outcome = run_repetition(
+                pool=assembly.pool(),
+                strategies=strategies,
+                backend=backend,
+                plan=plan,
+                criterion=assembly.criterion,
+                sink=sink,
+                rep=rep,
+                seed=run.seed,
+                rule=rule,
+                on_trial=reporter.trial,
+            )
+        finally:
+            backend.close()
+        outcomes.append(outcome)
+        reporter.rep_end(outcome)
     reporter.close()
     return outcomes
 

@@ -83,6 +83,8 @@ class DaskSession:
         options = request.options or DaskOptions()
         resources = dict(options.resources or {}) or None
         self.connection = DaskConnection(request.workers, request.scheduler, resources, request.scratch)
+        if request.scheduler is not None:
+            self.connection.client  # noqa: B018 - an unreachable scheduler is refused before any trial
 
     def backend(self, offset: float) -> Backend:
         """Connect (before the repetition's clock starts), then a backend on its wall clock."""

@@ -13,9 +13,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from hpo_mab.inputs.errors import InputError
+
 LOCALHOST = "127.0.0.1"
 WORKER_CLOSE_TIMEOUT = 30.0  # seconds a worker process has to end before its nanny kills it
 CLUSTER_CLOSE_TIMEOUT = 60.0
+CONNECT_TIMEOUT = 10.0  # seconds to reach a -w scheduler (README "Limits")
 
 
 def local_cluster_options(workers: int, resources: dict[str, float] | None, scratch: Path | None) -> dict[str, Any]:
@@ -74,7 +77,14 @@ class DaskConnection:
 
             logging.getLogger("distributed").setLevel(logging.NOTSET)  # follow the root logger (-l)
             if self.scheduler is not None:
-                self._client = Client(self.scheduler, timeout="30s")
+                try:
+                    self._client = Client(self.scheduler, timeout=f"{CONNECT_TIMEOUT:g}s")
+                except OSError as exc:  # refused, unreachable or timed out
+                    raise InputError(
+                        f"no Dask scheduler answered at {self.scheduler} within {CONNECT_TIMEOUT:g} s "
+                        f"({type(exc).__name__})",
+                        key="-w/--worker_url",
+                    ) from None
             else:
                 settings = {"temporary-directory": str(self.scratch)} if self.scratch is not None else {}
                 with dask.config.set(settings):

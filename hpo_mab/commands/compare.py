@@ -10,11 +10,19 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from hpo_mab.engine.options import MAX_REPETITIONS, MAX_TRIALS, MAX_WORKERS
 from hpo_mab.inputs.errors import InputError
+from hpo_mab.inputs.options import INT64_MAX
 from hpo_mab.inputs.timestr import format_seconds, parse_seconds
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 DEFAULT_CHECKPOINTS = "1h,3h,6h,12h"
+
+
+def _results_folder(ctx: click.Context, param: click.Parameter, value: str) -> Path:
+    from hpo_mab.inputs.cli_values import results_folder
+
+    return results_folder(value)
 
 
 def _names(text: str, key: str) -> list[str]:
@@ -35,20 +43,35 @@ def _names(text: str, key: str) -> list[str]:
 @click.option(
     "--etr", default="None", show_default=True, help="Comma-separated early-termination rules, one more dimension."
 )
-@click.option("--reps", type=click.IntRange(min=1), default=30, show_default=True, help="Repetitions per cell.")
+@click.option(
+    "--reps",
+    type=click.IntRange(min=1, max=MAX_REPETITIONS),
+    default=30,
+    show_default=True,
+    help="Repetitions per cell.",
+)
 @click.option("-e", "--exp_crt", default="TIME", type=click.Choice(["TIME", "GOAL"], case_sensitive=False))
 @click.option("-et", "--exp_time", default="12h", show_default=True, help="TIME budget per repetition.")
 @click.option("-eg", "--exp_goal", type=float, default=None, help="GOAL error. [default: each 10th-best]")
-@click.option("--max-trials", "max_trials", type=click.IntRange(min=1), default=None)
+@click.option("--max-trials", "max_trials", type=click.IntRange(min=1, max=MAX_TRIALS), default=None)
 @click.option("--overhead", default="none", show_default=True, help="Optimizer time charged: measured, none, SECONDS.")
-@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0, max=INT64_MAX), default=1, show_default=True)
 @click.option(
-    "--workers", type=click.IntRange(min=1), default=None, help="Dask LocalCluster workers. [default: CPU count]"
+    "--workers",
+    type=click.IntRange(min=1, max=MAX_WORKERS),
+    default=None,
+    help="Dask LocalCluster workers. [default: CPU count]",
 )
 @click.option("--scheduler", default=None, help="A running Dask scheduler (tcp://HOST:PORT) instead.")
 @click.option("-hc", "--hp_conf", "hp_conf_dir", type=click.Path(path_type=Path), default=None)
 @click.option("--yahpo-data", type=click.Path(path_type=Path), default=None)
-@click.option("--results", type=click.Path(path_type=Path), default=Path("results/compare"), show_default=True)
+@click.option(
+    "--results",
+    type=click.Path(),
+    default="results/compare",
+    callback=_results_folder,
+    show_default=True,
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def compare(
     benchmarks: str,
@@ -71,7 +94,7 @@ def compare(
     """Run every (strategy, benchmark, repetition) cell; finished cells are kept and skipped on a re-run."""
     from hpo_mab.assembly.compare import STORE_NAME, CompareRequest, CompareStore, parse_strategy, plan_cells, run_cells
     from hpo_mab.backends.scratch import ScratchFolder
-    from hpo_mab.inputs.cli_values import parse_worker_url
+    from hpo_mab.inputs.cli_values import check_results_dir, parse_worker_url
     from hpo_mab.stopping.catalog import rule_name
 
     rules = [rule_name(r, "--etr") for r in _names(etr, "--etr")]
@@ -87,9 +110,8 @@ def compare(
         yahpo_data=yahpo_data,
     )
     scheduler = parse_worker_url(scheduler) if scheduler else None
+    check_results_dir(results)
     cells = plan_cells(base, specs, _names(benchmarks, "--benchmarks"), reps)
-    if results.exists() and not results.is_dir():
-        raise InputError(f"not a folder: {results}", key="--results")
     workers = workers or os.cpu_count() or 1
     with CompareStore(results / STORE_NAME) as store, ScratchFolder(results) as scratch:
         todo = len(cells) - len(store.done() & {c.key for c in cells})

@@ -32,7 +32,10 @@ def run_request(request: RunRequest, echo: Callable[..., None]) -> RunReport:
         if request.log_level != "error":
             echo(f"note: {message}", err=True)
 
-    assembly = assemble(request, warn)
+    held: list[str] = []  # notes of the validation are shown once it passed: bad input is one line
+    assembly = assemble(request, held.append)
+    for message in held:
+        warn(message)
     if request.criterion == "TIME":
         LOGGER.info("TIME budget %s per repetition", format_seconds(assembly.criterion.budget))
     settings = SessionSettings(request.num_trials, request.results_dir, request.seed, request.rerun, request.pkl)

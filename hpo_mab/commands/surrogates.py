@@ -64,7 +64,9 @@ def show_command(name: str, hp_conf_dir: Path | None, yahpo_data: Path | None, d
 @surrogates.command("materialize")
 @click.argument("source")
 @click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False), required=True, help="Table file.")
-@click.option("--num-samples", type=click.IntRange(min=1), default=20000, show_default=True)
+@click.option(
+    "--num-samples", type=click.IntRange(min=1, max=PoolSettings.MAX_SAMPLES), default=20000, show_default=True
+)
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the sampled configurations.")
 @click.option(
     "--sample-method",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hpo_mab.inputs.errors import InputError, show
+from hpo_mab.inputs.options import check_finite
 
 
 def join(path: str, key: str | int) -> str:
@@ -36,8 +37,18 @@ def number(value: Any, source: str, path: str, *, positive: bool = False, intege
     """Check a number (optionally a positive one, optionally an integer)."""
     desc = ("a positive " if positive else "an " if integer else "a ") + ("integer" if integer else "number")
     ok = isinstance(value, int) if integer else is_number(value)
-    if not ok or isinstance(value, bool) or (positive and value <= 0):
+    if not ok or isinstance(value, bool):
         raise InputError(f"expected {desc}, got {show(value)}", source, path)
+    check_finite(value, desc, source, path)
+    if positive and value <= 0:
+        raise InputError(f"expected {desc}, got {show(value)}", source, path)
+    return value
+
+
+def at_most(value: Any, high: float, source: str, path: str, why: str = "") -> Any:
+    """Refuse a (finite) number above a documented limit ``high``."""
+    if value > high:
+        raise InputError(f"expected at most {high:g}{why}, got {show(value)}", source, path)
     return value
 
 

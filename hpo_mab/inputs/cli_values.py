@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
+import tempfile
+from pathlib import Path
 from urllib.parse import urlparse
 
 from hpo_mab.inputs.errors import InputError
@@ -36,6 +39,29 @@ def parse_worker_url(text: str | None) -> str | None:
     if parsed.scheme not in WORKER_SCHEMES or not parsed.hostname or port is None:
         raise InputError(f"expected none or an address like tcp://HOST:PORT, got {text!r}", key="-w/--worker_url")
     return text
+
+
+def results_folder(text: str, key: str = "--results") -> Path:
+    """A folder given on the command line, as a Path ('' is refused: Path('') would be the current folder)."""
+    if not text.strip():
+        raise InputError(f"expected a folder, got {text!r}", key=key)
+    return Path(text)
+
+
+def check_results_dir(path: Path, key: str = "--results") -> Path:
+    """A folder that is, or can be created as, a writable folder (checked before any work; nothing is created)."""
+    if path.exists() and not path.is_dir():
+        raise InputError(f"not a folder: {path}", key=key)
+    existing = path.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"cannot create {path}: {existing} is a file", key=key)
+    try:  # os.access is not enough (root, read-only mounts, /proc): make and remove a folder there
+        os.rmdir(tempfile.mkdtemp(prefix=".hpo-probe-", dir=existing))
+    except OSError as exc:
+        raise InputError(f"cannot write to {existing} ({exc.strerror})", key=key) from None
+    return path
 
 
 def check_goal(goal: float, metric: str) -> float:

@@ -40,9 +40,26 @@ class Constraint(Protocol):
         ...
 
 
+INT64_MAX = 2**63 - 1  # the largest integer an option (or a seed) may hold: SQLite's and numpy's int64
+
+
 def is_number(value: Any) -> bool:
     """True for int and float, not bool."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def is_finite(value: Any) -> bool:
+    """True for a finite float and for an int within int64 (NaN, infinities and huge ints are not)."""
+    if isinstance(value, int):
+        return -INT64_MAX - 1 <= value <= INT64_MAX
+    return math.isfinite(value)
+
+
+def check_finite(value: Any, desc: str, source: str | None, path: str) -> None:
+    """Refuse NaN, infinities and integers beyond int64 with ``expected <desc>, got ...``."""
+    if not is_finite(value):
+        what = "an integer within int64" if isinstance(value, int) else f"a finite {desc.split(' ', 1)[1]}"
+        raise InputError(f"expected {what}, got {show(value)}", source, path)
 
 
 @dataclass(frozen=True)
@@ -58,7 +75,10 @@ class Number:
             "integer" if self.integer else "number"
         )
         ok = isinstance(value, int) if self.integer else is_number(value)
-        if not ok or isinstance(value, bool) or (self.positive and value <= 0):
+        if not ok or isinstance(value, bool):
+            raise InputError(f"expected {desc}, got {show(value)}", source, path)
+        check_finite(value, desc, source, path)
+        if self.positive and value <= 0:
             raise InputError(f"expected {desc}, got {show(value)}", source, path)
         return value
 
@@ -94,6 +114,29 @@ class AtLeast:
     def schema(self) -> dict:
         """integer with a minimum."""
         return {"type": "integer", "minimum": self.low}
+
+
+@dataclass(frozen=True)
+class AtMost:
+    """A number <= ``high``: a documented limit (README "Limits"); after a type check, e.g.
+    ``AllOf((AtLeast(0), AtMost(100)))``."""
+
+    high: float
+
+    def check(self, value: Any, source: str | None, path: str) -> Any:
+        """Accept a number <= high."""
+        Number().check(value, source, path)
+        if value > self.high:
+            raise InputError(f"expected at most {self.high:g}, got {show(value)}", source, path)
+        return value
+
+    def describe(self) -> str:
+        """``at most high``."""
+        return f"at most {self.high:g}"
+
+    def schema(self) -> dict:
+        """A maximum."""
+        return {"maximum": self.high}
 
 
 @dataclass(frozen=True)
@@ -317,12 +360,18 @@ class AllOf:
         return value
 
     def describe(self) -> str:
-        """The last (most specific) description."""
-        return self.constraints[-1].describe()
+        """The last (most specific) description, with an upper limit after it."""
+        *first, last = self.constraints
+        if isinstance(last, AtMost) and first:
+            return f"{first[-1].describe()}, {last.describe()}"
+        return last.describe()
 
     def schema(self) -> dict:
-        """The last constraint's schema."""
-        return self.constraints[-1].schema()
+        """The last constraint's schema (merged with the one before an upper limit)."""
+        *first, last = self.constraints
+        if isinstance(last, AtMost) and first:
+            return {**first[-1].schema(), **last.schema()}
+        return last.schema()
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from hpo_mab.inputs import checks
 from hpo_mab.inputs.errors import InputError, show
 from hpo_mab.inputs.files import load_mapping
-from hpo_mab.inputs.options import option_fields, parse_options, section_of
+from hpo_mab.inputs.options import INT64_MAX, option_fields, parse_options, section_of
 from hpo_mab.searchspace.space import SAMPLE_METHODS
 
 STRUCTURE_KEYS = ("title", "description", "arms", "bandits")
@@ -27,8 +27,10 @@ POOL_KEYS = ("search_space", "grid")
 SEARCH_SPACE_KEYS = ("num_samples", "seed", "sample_method", "starts_from_default")
 GRID_KEYS = ("num_samples", "grid_seed", "one_hot", "order")
 ARM_KEYS = ("model", "acq_func")
-BANDIT_KEYS = ("mode", "spec", "config")
+BANDIT_KEYS = ("mode", "spec")
 TITLE_PATTERN = re.compile(r"^[A-Za-z0-9_.+-]+$")
+MAX_TITLE = 100  # the title is part of trace file names, which the OS limits to 255 bytes
+MAX_BANDITS = 1000  # BATCH workers, one per bandits entry (as --workers)
 DEFAULT_ARMS = tuple((m, a) for m in ("GP-HLE", "RF-HLE") for a in ("EI", "PI", "UCB"))
 
 
@@ -36,6 +38,7 @@ DEFAULT_ARMS = tuple((m, a) for m in ("GP-HLE", "RF-HLE") for a in ("EI", "PI", 
 class PoolSettings:
     """Candidate pool of a benchmark without a lookup table."""
 
+    MAX_SAMPLES: ClassVar[int] = 50_000  # candidates (see MAX_FEATURES of hp_conf: bounds the pool's memory)
     num_samples: int = 20000
     seed: int = 1
     sample_method: str = "sobol"
@@ -95,7 +98,11 @@ def parse_run_conf(data: dict, source: str, schema: RunConfSchema) -> RunConf:
     checks.check_keys(data, source, "", schema.top_keys())
     title = checks.string(data.get("title", "default"), source, "title")
     if not TITLE_PATTERN.match(title):
-        raise InputError(f"expected letters, digits and . _ + - only (it names files), got {title!r}", source, "title")
+        raise InputError(
+            f"expected letters, digits and . _ + - only (it names files), got {show(title)}", source, "title"
+        )
+    if len(title) > MAX_TITLE:
+        raise InputError(f"expected at most {MAX_TITLE} characters (it names files), got {len(title)}", source, "title")
     if "description" in data:
         checks.string(data["description"], source, "description")
     arms = _parse_arms(data.get("arms"), source, schema) if "arms" in data else DEFAULT_ARMS
@@ -140,6 +147,8 @@ def _parse_arms(arms: Any, source: str, schema: RunConfSchema) -> tuple[tuple[st
 def _parse_bandits(bandits: Any, source: str) -> tuple[tuple[str, str], ...]:
     if not isinstance(bandits, list) or not bandits:
         raise InputError(f"expected a non-empty list of {{mode, spec}}, got {show(bandits)}", source, "bandits")
+    if len(bandits) > MAX_BANDITS:
+        raise InputError(f"at most {MAX_BANDITS} entries, got {len(bandits)}", source, "bandits")
     out = []
     for i, bandit in enumerate(bandits):
         checks.check_keys(bandit, source, f"bandits[{i}]", BANDIT_KEYS, required=("mode", "spec"))
@@ -169,8 +178,9 @@ def _parse_pool(data: dict, source: str) -> PoolSettings:
     num = checks.number(
         spec.get("num_samples", 20000), source, f"{prefix}.{keys['num_samples']}", positive=True, integer=True
     )
+    checks.at_most(num, PoolSettings.MAX_SAMPLES, source, f"{prefix}.{keys['num_samples']}")
     seed = spec.get("seed", 1)
-    if not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0):
+    if not (isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed <= INT64_MAX):
         raise InputError(f"expected an integer >= 0, got {show(seed)}", source, f"{prefix}.{keys['seed']}")
     method = spec.get("sample_method", "sobol")
     if not isinstance(method, str) or method.lower() not in SAMPLE_METHODS:
