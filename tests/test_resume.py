@@ -43,6 +43,25 @@ def wait_for_trials(results: Path, proc: subprocess.Popen, count: int) -> int:
     raise AssertionError("no progress")
 
 
+def in_flight_now(results: Path) -> bool:
+    """True when the stored state of an unfinished repetition holds trials in flight."""
+    try:
+        with sqlite3.connect(results / "hpo.sqlite") as db:
+            rows = db.execute("SELECT state FROM reps WHERE stop_reason IS NULL").fetchall()
+    except sqlite3.Error:
+        return False
+    return any(json.loads(row[0]).get("inflight") for row in rows if row[0])
+
+
+def wait_for_in_flight(results: Path, proc: subprocess.Popen, count: int) -> None:
+    """Wait for ``count`` stored trials, then for a stored state with trials in flight (the moment to kill)."""
+    wait_for_trials(results, proc, count)
+    deadline = time.monotonic() + 120
+    while not in_flight_now(results) and time.monotonic() < deadline:
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        time.sleep(0.005)
+
+
 def uninterrupted(bench: Path, tmp_path: Path, *extra: str, trace: str = TRACE) -> tuple[bytes, int]:
     reference = tmp_path / "reference"
     proc = start(bench, reference, *extra)
@@ -112,7 +131,7 @@ def test_killed_batch_run_resubmits_its_trials_in_flight(big_bench, tmp_path, sp
     results = tmp_path / "killed"
     for attempt in range(5):  # a kill between two SYNC batches leaves nothing in flight: kill again later
         proc = start(big_bench, results, *extra, *(["-r"] if attempt else []))
-        wait_for_trials(results, proc, 300 * (attempt + 1))
+        wait_for_in_flight(results, proc, 300 * (attempt + 1))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
         assert stored_trials(results) < total
