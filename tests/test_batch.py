@@ -64,3 +64,17 @@ def test_bandits_give_one_strategy_per_worker(cli, small_bench, tmp_path):
     db = sqlite3.connect(tmp_path / "results" / "hpo.sqlite")
     by_worker = dict(db.execute("SELECT worker, GROUP_CONCAT(DISTINCT arm) FROM trials GROUP BY worker"))
     assert by_worker == {0: "RANDOM", 1: "GP_EI"} and len(arms) == 2
+
+
+@pytest.mark.parametrize("spec", ["SYNC", "ASYNC"])
+@pytest.mark.parametrize("cap", [1, 3, 5])
+def test_max_trials_is_exact_with_several_workers(cli, tmp_path, spec, cap):
+    """Free workers are not filled beyond the cap: the trials in flight complete it."""
+    results = tmp_path / f"{spec}-{cap}"
+    result = cli("digits-mlp", "2", "-m", "BATCH", "-s", spec, "--workers", "4", "--max-trials", str(cap),
+                 "--seed", "1", "--results", str(results))  # fmt: skip
+    assert result.code == 0, result.err
+    db = sqlite3.connect(results / "hpo.sqlite")
+    counts = db.execute("SELECT rep, COUNT(*) FROM trials GROUP BY rep ORDER BY rep").fetchall()
+    reasons = {r for (r,) in db.execute("SELECT stop_reason FROM reps")}
+    assert counts == [(0, cap), (1, cap)] and reasons == {"max_trials"}

@@ -31,12 +31,17 @@ class StopCriterion:
             return GOAL
         if self.kind == "TIME" and clock >= self.budget:
             return BUDGET
-        cap = self.max_trials if self.max_trials is not None else (DEFAULT_GOAL_CAP if self.kind == "GOAL" else None)
+        cap = self.cap
         if cap is not None and num_trials >= cap:
             return MAX_TRIALS
         if num_remaining == 0:
             return POOL_EXHAUSTED
         return None
+
+    @property
+    def cap(self) -> int | None:
+        """The most trials a repetition may have (``max_trials``; GOAL runs default to DEFAULT_GOAL_CAP)."""
+        return self.max_trials if self.max_trials is not None else (DEFAULT_GOAL_CAP if self.kind == "GOAL" else None)
 
     def reached(self, best_error: float) -> bool:
         """Whether the best error so far meets the goal."""

@@ -210,9 +210,12 @@ class RepetitionLoop:
     def _fill_workers(self) -> None:
         """Give every free worker a promoted trial, else a new proposal (submissions stored on real backends)."""
         self.filling = True
+        cap = self.criterion.cap
         for worker in range(self.plan.workers):
             if worker in self.inflight:
                 continue
+            if cap is not None and len(self.trials) + len(self.inflight) >= cap:
+                break  # the trials in flight complete the cap: no worker starts one more
             promotion = self.rule.promotion()
             if promotion is not None:
                 ticket = self._continuation(worker, promotion)
