@@ -21,10 +21,16 @@ from scipy.linalg import cho_solve, cholesky, lapack, solve_triangular
 from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
-from hpo_mab.optimizers.gp_incremental import IncrementalFactor, PoolSolve, common_prefix, rows_hash
+from hpo_mab.optimizers.gp_incremental import (
+    SQRT5,
+    IncrementalFactor,
+    PoolSolve,
+    common_prefix,
+    matern52_from_sqdist,
+    rows_hash,
+)
 from hpo_mab.optimizers.options import GPOptions
 
-SQRT5 = math.sqrt(5.0)
 JITTER = 1e-8
 NOISELESS_NOISE = 1e-6
 LOG_LS_BOUNDS = (math.log(1e-2), math.log(20.0))
@@ -42,19 +48,6 @@ def matern52(r: np.ndarray) -> np.ndarray:
     """Matérn-5/2 correlation of scaled distances ``r``."""
     s = SQRT5 * r
     return (1.0 + s + s * s / 3.0) * np.exp(-s)
-
-
-def matern52_from_sqdist(d2: np.ndarray) -> np.ndarray:
-    """Matérn-5/2 of squared scaled distances, computed in place in ``d2`` (fast path for predictions)."""
-    np.sqrt(d2, out=d2)
-    d2 *= SQRT5  # s
-    e = np.exp(-d2)
-    poly = d2 * d2
-    poly *= 1.0 / 3.0
-    poly += d2
-    poly += 1.0
-    poly *= e
-    return poly
 
 
 def scaled_sqdist(a: np.ndarray, b: np.ndarray, lengthscales: np.ndarray) -> np.ndarray:

@@ -43,15 +43,7 @@ def correlations(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             diff = block[:, d, None] - b[None, :, d]
             diff *= diff
             d2 += diff
-        np.sqrt(d2, out=d2)
-        d2 *= SQRT5
-        e = np.exp(-d2)
-        poly = d2 * d2
-        poly *= 1.0 / 3.0
-        poly += d2
-        poly += 1.0
-        poly *= e
-        out[start : start + rows] = poly
+        out[start : start + rows] = matern52_from_sqdist(d2)
     return out
 
 
@@ -141,11 +133,10 @@ class IncrementalFactor:
         return linv.T @ (linv @ r)
 
 
-def matern_from_sqdist(d2: np.ndarray) -> np.ndarray:
-    """Matérn-5/2 of squared scaled distances, in place."""
-    np.maximum(d2, 0.0, out=d2)
+def matern52_from_sqdist(d2: np.ndarray) -> np.ndarray:
+    """Matérn-5/2 of squared scaled distances (>= 0), computed in place in ``d2``."""
     np.sqrt(d2, out=d2)
-    d2 *= SQRT5
+    d2 *= SQRT5  # s
     e = np.exp(-d2)
     poly = d2 * d2
     poly *= 1.0 / 3.0
@@ -192,7 +183,8 @@ class PoolSolve:
         d2 = np.empty((len(self.pool), len(rows)))
         for j, row in enumerate(rows):  # one matrix-vector product per column: the same bits in any batch
             d2[:, j] = self._left @ np.concatenate([-2.0 * row, [1.0, float(row @ row)]])
-        return matern_from_sqdist(d2)
+        np.maximum(d2, 0.0, out=d2)
+        return matern52_from_sqdist(d2)
 
     def sync(self, factor: IncrementalFactor) -> None:
         """Make V that of ``factor`` (same base): keep the columns of the common prefix, compute the rest."""
