@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import alive
 from tests.test_dask_workers import cluster  # noqa: F401 (the fixture)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,15 +36,6 @@ def setup(tmp_path, monkeypatch):
     log = tmp_path / "epochs.log"
     monkeypatch.setenv("HPO_TEST_LOG", str(log))
     return conf, run_conf, log
-
-
-def alive(pid: int) -> bool:
-    """Running (a zombie waiting to be reaped does not count)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state != "Z"
 
 
 def check(results: Path, log: Path, trials: int, waits: bool = True) -> None:

@@ -18,6 +18,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.processes import count_rows
+
 REPO = Path(__file__).resolve().parents[1]
 QUADRATIC = str(REPO / "examples" / "quadratic.json")
 DEADLINE = 180.0
@@ -72,14 +74,7 @@ def kill_group(proc: subprocess.Popen) -> None:
 
 
 def stored_cells(results: Path) -> int:
-    try:
-        db = sqlite3.connect(f"file:{results / 'compare.sqlite'}?mode=ro", uri=True, timeout=5)
-        try:
-            return db.execute("SELECT COUNT(*) FROM cells").fetchone()[0]
-        finally:
-            db.close()
-    except sqlite3.OperationalError:
-        return 0
+    return count_rows(results / "compare.sqlite", "cells")
 
 
 def run_args(command: str, results: Path, *extra: str) -> list[str]:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import alive, wait_for
+
 REPO = Path(__file__).resolve().parents[1]
 QUADRATIC = str(REPO / "examples" / "quadratic.json")
 MOD = "tests.failing_objectives"
@@ -107,24 +109,6 @@ def test_a_child_that_keeps_stdout_open_does_not_hold_the_trial(cli, tmp_path):
     pid = int(marker.read_text())
     stat = Path(f"/proc/{pid}/stat")
     assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
-
-
-def alive(pid: int) -> bool:
-    """Running (a zombie waiting to be reaped does not count)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-
-
-def wait_for(predicate, what: str, limit: float = 120.0) -> None:
-    """Poll ``predicate`` until it holds (a deadline only against a hang)."""
-    import time
-
-    deadline = time.monotonic() + limit
-    while not predicate():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("kind", ["python", "shell"])

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import count_rows
+
 REPO = Path(__file__).resolve().parents[1]
 ARGS = ["2", "-et", "4d", "--seed", "11", "-m", "RANDOM"]
 TRACE = "big/T345600S/RANDOM-RANDOM(2).json"
@@ -22,14 +24,7 @@ def start(bench: Path, results: Path, *extra: str) -> subprocess.Popen:
 
 
 def stored_trials(results: Path) -> int:
-    try:
-        db = sqlite3.connect(f"file:{results / 'hpo.sqlite'}?mode=ro", uri=True, timeout=5)
-        try:
-            return db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
-        finally:
-            db.close()
-    except sqlite3.OperationalError:
-        return 0
+    return count_rows(results / "hpo.sqlite", "trials")
 
 
 def wait_for_trials(results: Path, proc: subprocess.Popen, count: int) -> int:

@@ -8,8 +8,9 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from tests.processes import count_rows, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 DASK = str(Path(sys.executable).with_name("dask"))
@@ -36,27 +37,11 @@ def start_cluster(folder: Path) -> tuple[str, list[subprocess.Popen]]:
     return address, [scheduler, worker]
 
 
-def wait_for(predicate, what: str, limit: float = 120.0) -> None:
-    """Poll ``predicate`` until it holds (the deadline only guards against a hang)."""
-    deadline = time.monotonic() + limit
-    while not predicate():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        time.sleep(0.1)
-
-
 def stop(processes: list[subprocess.Popen]) -> None:
     for proc in processes:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-
-
-def count(results: Path) -> int:
-    try:
-        with sqlite3.connect(results / "hpo.sqlite") as db:
-            return db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
-    except sqlite3.Error:
-        return 0
 
 
 def test_a_lost_scheduler_is_one_line_and_the_run_resumes_on_a_new_one(tmp_path):
@@ -68,12 +53,12 @@ def test_a_lost_scheduler_is_one_line_and_the_run_resumes_on_a_new_one(tmp_path)
     try:
         runner = subprocess.Popen([*args, "-w", address], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True)  # fmt: skip
-        wait_for(lambda: count(results) >= 3, "three finished trials")
+        wait_for(lambda: count_rows(results / "hpo.sqlite", "trials") >= 3, "three finished trials")
         os.killpg(first[0].pid, signal.SIGKILL)  # the scheduler
         _, err = runner.communicate(timeout=300)
     finally:
         stop(first)
-    kept = count(results)
+    kept = count_rows(results / "hpo.sqlite", "trials")
     assert runner.returncode == 1
     assert err.strip().splitlines()[-1] == (
         f"error: lost the connection to the Dask scheduler {address}: the finished trials are stored; "
