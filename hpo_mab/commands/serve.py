@@ -16,7 +16,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
               help="Address to listen on; anything but loopback is reachable from other machines.")  # fmt: skip
 @click.option("--port", type=click.IntRange(min=1, max=65535), default=DEFAULT_PORT, show_default=True)
 @click.option("--results", "results_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("results"),
-              show_default=True, help="Results folder: the store, the traces, the server's catalog and token.")  # fmt: skip
+              show_default=True, help="Results folder: store, traces, the server's catalog and token.")  # fmt: skip
 @click.option("--token", default=None, envvar="HPO_SERVER_TOKEN",
               help="API token. [default: RESULTS/server.token, created (mode 0600) on the first start]")  # fmt: skip
 @click.option("--no-resume", is_flag=True, help="Do not resume the experiments a killed server left running.")

@@ -1,4 +1,4 @@
-"""``/experiments``: create (validated by the CLI's code), list, get, start/stop/resume, delete; trials, report, files."""
+"""``/experiments``: create (validated as by the CLI), list, get, start/stop/resume, delete; trials, report, files."""
 
 from __future__ import annotations
 
@@ -197,9 +197,7 @@ def _trace_path(request: Request, item: Listed):
     relative = experiments_of(request).to_json(item)["results"]["trace"]
     path = results / relative
     if not path.is_file():
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND, f"experiment {item.id} has no trace yet (it is written at the end)"
-        )
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"experiment {item.id} has no trace yet (written at its end)")
     return path
 
 

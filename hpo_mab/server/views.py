@@ -103,7 +103,7 @@ class Experiments:
                 "trace": trace,
                 "csv": str(Path(trace).with_suffix(".csv").as_posix()),
                 "store": "hpo.sqlite",
-            },  # fmt: skip
+            },
         }
 
     def _progress(self, run_id: int | None, repetitions: int, budget: float | None) -> dict[str, Any]:
@@ -134,7 +134,7 @@ class Experiments:
                 "clock_s": clock,
                 "budget_s": budget,
                 "fraction": min(fraction, 1.0),
-            },  # fmt: skip
+            },
             "best": None
             if best is None
             else {
@@ -143,7 +143,7 @@ class Experiments:
                 "rep": best.rep,
                 "trial": best.trial,
                 "params": best.config,
-            },  # fmt: skip
+            },
             "repetitions_detail": list(per_rep.values()),
         }
 
