@@ -4,13 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+import json
+
+from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from hpo_mab.server.web.comparison import compare_experiments, compare_folders, folder_tidy, summarise
 from hpo_mab.server.web.curves import experiment_curves
 
 router = APIRouter(tags=["dashboard"])
+
+
+@router.post("/experiments:check")
+def check(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    """``POST /experiments?validate_only=true`` answered 200 either way: ``{valid: true, command, run_conf, notes}``
+    or ``{valid: false, detail: [...]}`` with the 422's details (the form checks every edit; a browser logs
+    each 4xx answer as a console error)."""
+    from pydantic import ValidationError
+
+    from hpo_mab.server.requests import ExperimentBody
+    from hpo_mab.server.routes_experiments import create_experiment
+
+    try:
+        model = ExperimentBody.model_validate(body)
+    except ValidationError as exc:
+        detail = [{"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        return {"valid": False, "detail": detail}
+    answer = create_experiment(request, model, validate_only=True)
+    content = json.loads(answer.body)
+    return content if answer.status_code == 200 else {"valid": False, **content}
 
 
 @router.get("/experiments/{experiment_id}/curves")

@@ -42,10 +42,15 @@ def compare_folders(results_dir: Path) -> list[str]:
 
 def _unique_labels(experiments: list[dict[str, Any]]) -> list[str]:
     labels = [experiment_label(e) for e in experiments]
-    return [f"{label} [{e['id']}]" if labels.count(label) > 1 else label for label, e in zip(labels, experiments, strict=True)]
+    pairs = zip(labels, experiments, strict=True)
+    return [f"{label} [{e['id']}]" if labels.count(label) > 1 else label for label, e in pairs]
 
 
-def experiments_tidy(results_dir: Path, experiments: list[dict[str, Any]]) -> tuple[pd.DataFrame, dict[str, float], float | None]:
+Summarised = tuple[pd.DataFrame, dict[str, float], float | None]
+ANYTIME_KEYS = (("time", "checkpoint"), ("median", "median"), ("q25", "q25"), ("q75", "q75"))
+
+
+def experiments_tidy(results_dir: Path, experiments: list[dict[str, Any]]) -> Summarised:
     """(tidy frame, goals by benchmark, the smallest TIME budget) of the chosen experiments."""
     from hpo_mab.server.routes_meta import benchmarks
 
@@ -66,7 +71,7 @@ def experiments_tidy(results_dir: Path, experiments: list[dict[str, Any]]) -> tu
     return tidy, goals, min(budgets) if budgets else None
 
 
-def folder_tidy(folder: Path) -> tuple[pd.DataFrame, dict[str, float], float | None]:
+def folder_tidy(folder: Path) -> Summarised:
     """(tidy frame, goals, budget) of a compare folder, as ``hpo-runner report`` reads it."""
     from hpo_mab.commands.compare import load_results, results_budget
 
@@ -97,9 +102,8 @@ def plot_data(tidy: pd.DataFrame) -> dict[str, Any]:
         ranks = rank_table(bench, grid) if bench["strategy"].nunique() > 1 else pd.DataFrame()
         entry: dict[str, Any] = {"anytime": {}, "ranks": {}, "arms": {}}
         for strategy, rows in anytime.groupby("strategy", sort=True):
-            entry["anytime"][strategy] = {k: _plain(rows[c]) for k, c in
-                                          (("time", "checkpoint"), ("median", "median"), ("q25", "q25"), ("q75", "q75"))}  # fmt: skip
-        for strategy, rows in (ranks.groupby("strategy", sort=True) if not ranks.empty else []):
+            entry["anytime"][strategy] = {k: _plain(rows[c]) for k, c in ANYTIME_KEYS}
+        for strategy, rows in ranks.groupby("strategy", sort=True) if not ranks.empty else []:
             entry["ranks"][strategy] = {"time": _plain(rows["checkpoint"]), "mean_rank": _plain(rows["mean_rank"])}
         for strategy, group in bench.groupby("strategy", sort=True):
             if group["arm"].nunique() > 1:

@@ -16,7 +16,7 @@ import pandas as pd
 from hpo_mab.reporting.summary import checkpoint_table, strategy_arm_shares
 
 GRID_POINTS = 200
-ARM_BINS = 24
+ARM_BINS = 12
 
 
 def successful_trials(store: Path, run_id: int) -> pd.DataFrame:

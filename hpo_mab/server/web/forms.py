@@ -6,9 +6,11 @@ from typing import Any
 
 from hpo_mab.inputs.run_conf import DEFAULT_ARMS
 
-DEFAULTS = {"source": "benchmark", "benchmark": "digits-mlp", "mode": "DIV", "spec": "SEQ", "criterion": "TIME",
-            "budget": "12h", "goal": "", "repetitions": 3, "seed": "", "workers": "", "early_term_rule": "None",
-            "name": "", "objective": "", "command": "", "hp_conf": "", "arms": [list(a) for a in DEFAULT_ARMS]}  # fmt: skip
+DEFAULTS = {
+    "source": "benchmark", "benchmark": "digits-mlp", "mode": "DIV", "spec": "SEQ", "criterion": "TIME",
+    "budget": "12h", "goal": "", "repetitions": 3, "seed": "", "workers": "", "early_term_rule": "None",
+    "name": "", "objective": "", "command": "", "hp_conf": "", "arms": [list(a) for a in DEFAULT_ARMS],
+}  # fmt: skip
 SOURCES = (("benchmark", "a benchmark"), ("objective", "a Python objective"), ("command", "a shell command"),
            ("external", "external workers"))  # fmt: skip
 

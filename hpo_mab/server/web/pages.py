@@ -7,6 +7,7 @@ Each page is complete HTML from the server (the first screen needs no script); t
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from fastapi.responses import FileResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from hpo_mab.inputs.timestr import format_seconds
+from hpo_mab.server.requests import SEED_BOUND
 from hpo_mab.server.web.access import logged_in, login_redirect, valid
 from hpo_mab.server.web.assets import asset_path
 from hpo_mab.server.web.forms import copy_of, form_choices
@@ -33,15 +35,22 @@ def _page(request: Request, template: str, context: dict[str, Any], status_code:
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
 
 
+def _login(request: Request, error: str | None) -> Response:
+    """The login page, in place of the page asked for (200: a browser logs a 401 page as a console error)."""
+    response = _page(request, "login.html", {"error": error})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def gate(request: Request) -> Response | None:
     """The login redirect (``?token=``), the login page (no valid token), or None to show the page."""
     token = request.query_params.get("token")
     if token is not None:
         if valid(request, token):
             return login_redirect(request, token)
-        return _page(request, "login.html", {"error": "That token is not this server's."}, 401)
+        return _login(request, "That token is not this server's.")
     if not logged_in(request):
-        return _page(request, "login.html", {"error": None}, 401)
+        return _login(request, None)
     return None
 
 
@@ -77,7 +86,10 @@ def new_experiment_page(request: Request, copy: str | None = Query(None, max_len
 
     source = _experiment_json(request, copy) if copy else None
     experiments = list_experiments(request)["experiments"]
-    context = {"choices": form_choices(), "initial": copy_of(source), "copied": source, "experiments": experiments,
+    initial = copy_of(source)
+    if initial["seed"] in ("", None):  # drawn here, so the command shown is the one that runs
+        initial["seed"] = secrets.randbelow(SEED_BOUND)
+    context = {"choices": form_choices(), "initial": initial, "copied": source, "experiments": experiments,
                "nav": "new"}  # fmt: skip
     return _page(request, "new.html", context)
 

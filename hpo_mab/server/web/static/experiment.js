@@ -224,7 +224,7 @@
     for (const b of [$("stop"), $("resume")]) b.disabled = false;
     if (!answer.ok) { $("action-error").textContent = answer.data && answer.data.detail; return; }
     showExperiment(answer.data);
-    if (action === "resume") listen();
+    if (action === "resume") { document.body.dataset.ended = "false"; listen(); }
   }
   $("stop").addEventListener("click", () => act("stop"));
   $("resume").addEventListener("click", () => act("resume"));

@@ -29,7 +29,7 @@
   function showBenchmark() {
     const b = choices.benchmarks.find((x) => x.name === value("benchmark"));
     document.getElementById("benchmark-facts").textContent = b
-      ? `${b.size} configurations, ${b.params.length} hyperparameters, ${b.epochs} epochs, optimum ${hpo.num(b.optimum)}, goal ${hpo.num(b.goal)} (${b.source})`
+      ? `${b.size}, ${b.params} hyperparameters, ${b.epochs} epochs; optimum ${hpo.num(b.optimum)}, goal ${hpo.num(b.goal)}; ${b.source}`
       : "";
   }
 
@@ -65,6 +65,18 @@
     return out;
   }
 
+  // JSON with one line per arm (short arrays and objects of plain values stay on one line).
+  function pretty(value, indent = "") {
+    const flat = JSON.stringify(value);
+    if (flat.length <= 60 || value === null || typeof value !== "object") return flat;
+    const inner = indent + "  ";
+    const items = Array.isArray(value)
+      ? value.map((v) => inner + pretty(v, inner))
+      : Object.entries(value).map(([k, v]) => `${inner}${JSON.stringify(k)}: ${pretty(v, inner)}`);
+    const [open, close] = Array.isArray(value) ? ["[", "]"] : ["{", "}"];
+    return `${open}\n${items.join(",\n")}\n${indent}${close}`;
+  }
+
   function clearErrors() {
     for (const element of form.querySelectorAll(".field-error")) element.textContent = "";
     for (const element of form.querySelectorAll("[aria-invalid]")) element.removeAttribute("aria-invalid");
@@ -85,19 +97,20 @@
   async function check() {
     const mine = ++sequence;
     form.dataset.checked = "pending";
-    const answer = await hpo.api("/experiments?validate_only=true", { method: "POST", body: body() });
+    const answer = await hpo.api("/experiments:check", { method: "POST", body: body() });
     if (mine !== sequence) return null;
     clearErrors();
-    if (answer.ok) {
+    const valid = answer.ok && answer.data.valid;
+    if (valid) {
       document.getElementById("command").textContent = answer.data.command;
-      document.getElementById("run-conf").textContent = JSON.stringify(answer.data.run_conf, null, 2);
+      document.getElementById("run-conf").textContent = pretty(answer.data.run_conf);
       document.getElementById("notes").textContent = (answer.data.notes || []).join(" ");
       form.dataset.checked = "valid";
     } else {
       showErrors(answer.data && answer.data.detail);
       form.dataset.checked = "invalid";
     }
-    return answer.ok;
+    return valid;
   }
 
   function edited() {
@@ -115,6 +128,12 @@
     clearTimeout(timer);
     const button = document.getElementById("start");
     button.disabled = true;
+    state.textContent = "Checking…";
+    if (!(await check())) {  // the messages are next to their fields
+      state.textContent = "Not created: see the messages above.";
+      button.disabled = false;
+      return;
+    }
     state.textContent = "Creating…";
     const created = await hpo.api("/experiments", { method: "POST", body: body() });
     if (!created.ok) {
