@@ -115,7 +115,8 @@ def experiment_page(
     sort = sort if sort in SORT_COLUMNS else "id"
     status = status if status in STATUS_WHERE else None
     page = list_trials(request, experiment_id, None, PAGE_ROWS, status, rep, sort, order, offset)
-    table = {"status": status or "", "rep": rep, "sort": sort, "order": order, "offset": offset, "limit": PAGE_ROWS}
+    table = {"status": status or "", "rep": rep, "sort": sort, "order": order, "offset": offset, "limit": PAGE_ROWS,
+             "total": page["total"]}  # fmt: skip
     context = {"e": experiment, "trials": page["trials"], "total": page["total"], "table": table, "cursor": cursor,
                "nav": ""}  # fmt: skip
     return _page(request, "experiment.html", context)

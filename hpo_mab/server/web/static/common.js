@@ -65,6 +65,12 @@ const hpo = (() => {
     return duration(Math.max(0, elapsed * (1 - fraction) / fraction));
   }
 
+  // The current repetition's simulated clock while it runs, else the longest repetition's.
+  function clock(experiment) {
+    if (experiment.status === "running") return experiment.progress.clock_s;
+    return Math.max(0, ...experiment.repetitions_detail.map((r) => r.clock_s || 0));
+  }
+
   function live(text) {
     const element = document.getElementById("live");
     if (element) element.textContent = text;
@@ -100,5 +106,5 @@ const hpo = (() => {
     setTimeout(() => { button.textContent = original; }, 2000);
   });
 
-  return { api, duration, num, label, timeLeft, live, stream };
+  return { api, duration, num, label, timeLeft, clock, live, stream };
 })();

@@ -20,7 +20,12 @@
   };
 
   // --- the experiment's summary ------------------------------------------------------------------------------
+  // An answer computed before the latest events must not move the counters back: the best so far and the
+  // number of trials only ever improve while a run goes on.
   function showExperiment(e) {
+    const shown = experiment;
+    if (shown.best && (!e.best || e.best.error > shown.best.error)) e.best = shown.best;
+    e.progress.trials = Math.max(e.progress.trials, Number($("trials-count").textContent) || 0);
     experiment = e;
     const p = e.progress;
     $("status").textContent = e.status;
@@ -30,7 +35,7 @@
     $("reps").textContent = `${p.repetitions_done}/${p.repetitions} repetitions`;
     $("trials-count").textContent = p.trials;
     showBest(e.best);
-    $("clock").textContent = hpo.duration(p.clock_s);
+    $("clock").textContent = hpo.duration(hpo.clock(e));
     $("time-left").textContent = hpo.timeLeft(e);
     $("stop").hidden = !(e.source === "api" && e.status === "running");
     $("resume").hidden = !(e.source === "api" && (e.status === "stopped" || e.status === "failed"));

@@ -24,7 +24,7 @@
     const best = field(row, "best");
     best.textContent = hpo.num(e.best ? e.best.error : null);
     best.dataset.value = e.best ? String(e.best.error) : "";
-    field(row, "clock").textContent = hpo.duration(p.clock_s);
+    field(row, "clock").textContent = hpo.duration(hpo.clock(e));
     field(row, "left").textContent = hpo.timeLeft(e);
   }
 

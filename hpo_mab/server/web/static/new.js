@@ -108,6 +108,8 @@
       form.dataset.checked = "valid";
     } else {
       showErrors(answer.data && answer.data.detail);
+      document.getElementById("command").textContent = "(fix the fields marked in red)";
+      document.getElementById("run-conf").textContent = "";
       form.dataset.checked = "invalid";
     }
     return valid;
