@@ -250,13 +250,16 @@ def test_compare_shows_the_report_tables_and_plots(pages, dash):
     page.wait_for_selector("#plots .main-svg")
     overview = page.locator("section.report-table").first.locator("tbody tr")
     assert overview.count() == 2
-    for n, experiment_id in enumerate(ids):
+    for n, (spec, experiment_id) in enumerate(sorted(zip(("SEQ", "RANDOM"), ids, strict=True))):  # rows by name
         run_id = dash.client.get(f"/experiments/{experiment_id}").json()["run_id"]
         ((count, reps),) = store_rows(dash.results, "SELECT COUNT(*), COUNT(DISTINCT rep) FROM trials WHERE run_id = ?",
                                       run_id)  # fmt: skip
         cells = overview.nth(n).locator("td").all_inner_texts()
-        assert cells[:4] == ["digits-mlp", f"compare {('SEQ', 'RANDOM')[n]}", str(reps), str(count)]
+        assert cells[:4] == ["digits-mlp", f"compare {spec}", str(reps), str(count)]
+    (digits,) = [b for b in dash.client.get("/benchmarks").json() if b["name"] == "digits-mlp"]
+    goals = page.locator("section.report-table").nth(2).locator("tbody tr")
+    assert goals.first.locator("td").nth(2).inner_text() == f"{1 - digits['goal']:.6g}"  # the goal as an error
     assert page.locator("#plots .js-plotly-plot").count() == 4  # anytime, rank, the arm shares of each
     report = dash.client.get("/compare", params={"ids": ids}).json()
-    assert [t for t, _ in report["tables"]] == [title for title, _ in TABLES]
+    assert [t for t, _ in report["tables"]] == [title for _, title in TABLES]
     screenshot(page, "compare")

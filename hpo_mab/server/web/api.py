@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-import json
-
-from fastapi import APIRouter, Body, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from hpo_mab.server.web.comparison import compare_experiments, compare_folders, folder_tidy, summarise
@@ -16,7 +15,7 @@ router = APIRouter(tags=["dashboard"])
 
 
 @router.post("/experiments:check")
-def check(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+def check(request: Request, body: dict[str, Any]) -> dict[str, Any]:
     """``POST /experiments?validate_only=true`` answered 200 either way: ``{valid: true, command, run_conf, notes}``
     or ``{valid: false, detail: [...]}`` with the 422's details (the form checks every edit; a browser logs
     each 4xx answer as a console error)."""

@@ -66,7 +66,8 @@ def experiments_tidy(results_dir: Path, experiments: list[dict[str, Any]]) -> Su
     frames = [f for f in frames if not f.empty]
     tidy = add_best_so_far(pd.concat(frames, ignore_index=True)) if frames else pd.DataFrame()
     used = set(tidy["benchmark"]) if not tidy.empty else set()
-    goals = {b["name"]: float(b["goal"]) for b in benchmarks() if b["name"] in used and b.get("goal") is not None}
+    # the benchmark's default goal is an accuracy; the report's goals are errors (as ``compare`` stores them)
+    goals = {b["name"]: 1.0 - float(b["goal"]) for b in benchmarks() if b["name"] in used and b.get("goal") is not None}
     budgets = [e["progress"]["budget_s"] for e in experiments if e.get("progress", {}).get("budget_s")]
     return tidy, goals, min(budgets) if budgets else None
 

@@ -4,6 +4,7 @@
   const data = JSON.parse(document.getElementById("plot-data").textContent);
   const holder = document.getElementById("plots");
   const CONFIG = { responsive: true, displaylogo: false };
+  const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
   const hours = (values) => values.map((t) => t / 3600);
   const layout = (ytitle, extra = {}) => ({ margin: { t: 30, r: 10, b: 45, l: 60 }, xaxis: { title: { text: "simulated time (h)" } },
     yaxis: { title: { text: ytitle } }, legend: { orientation: "h" }, ...extra });
@@ -22,14 +23,17 @@
     heading.textContent = benchmark;
     holder.append(heading);
     const anytime = [];
-    for (const [strategy, a] of Object.entries(entry.anytime)) {
-      anytime.push({ x: hours(a.time), y: a.q25, mode: "lines", line: { width: 0, shape: "hv" }, legendgroup: strategy, showlegend: false, hoverinfo: "skip" });
-      anytime.push({ x: hours(a.time), y: a.q75, mode: "lines", line: { width: 0, shape: "hv" }, fill: "tonexty", legendgroup: strategy, showlegend: false, hoverinfo: "skip", opacity: 0.2 });
-      anytime.push({ x: hours(a.time), y: a.median, mode: "lines", line: { shape: "hv" }, name: strategy, legendgroup: strategy });
-    }
+    Object.entries(entry.anytime).forEach(([strategy, a], i) => {
+      const color = COLORS[i % COLORS.length];
+      const band = { mode: "lines", line: { width: 0, shape: "hv", color }, legendgroup: strategy, showlegend: false, hoverinfo: "skip" };
+      anytime.push({ ...band, x: hours(a.time), y: a.q25 });
+      anytime.push({ ...band, x: hours(a.time), y: a.q75, fill: "tonexty", fillcolor: color + "33" });
+      anytime.push({ x: hours(a.time), y: a.median, mode: "lines", line: { shape: "hv", color }, name: strategy, legendgroup: strategy });
+    });
     Plotly.newPlot(plot(`${benchmark}: best error so far`), anytime, layout("best error (median, IQR)", { title: { text: "best error so far", font: { size: 13 } } }), CONFIG);
     if (Object.keys(entry.ranks).length) {
-      const ranks = Object.entries(entry.ranks).map(([s, r]) => ({ x: hours(r.time), y: r.mean_rank, mode: "lines", name: s }));
+      const ranks = Object.entries(entry.ranks).map(([s, r]) => ({ x: hours(r.time), y: r.mean_rank, mode: "lines", name: s,
+      line: { color: COLORS[Object.keys(entry.anytime).indexOf(s) % COLORS.length] } }));
       Plotly.newPlot(plot(`${benchmark}: mean rank`), ranks, layout("mean rank (1 = best)", { title: { text: "mean rank over repetitions", font: { size: 13 } } }), CONFIG);
     }
     for (const [strategy, arms] of Object.entries(entry.arms)) {

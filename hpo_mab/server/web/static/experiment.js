@@ -93,14 +93,19 @@
   }
 
   // Summary and curves again from the API, one request pair at a time, at most one per burst of events.
+  // The curves summarise every trial: redrawn at most once a second while trials arrive (and at the end).
+  const CURVES_EVERY_MS = 1000;
   let chain = Promise.resolve();
-  async function fetchSummary() {
-    const [e, curves] = await Promise.all([hpo.api(`/experiments/${id}`), hpo.api(`/experiments/${id}/curves`)]);
+  let curvesAt = 0;
+  async function fetchSummary(withCurves) {
+    const drawNow = withCurves || Date.now() - curvesAt >= CURVES_EVERY_MS;
+    if (drawNow) curvesAt = Date.now();
+    const [e, curves] = await Promise.all([hpo.api(`/experiments/${id}`), drawNow ? hpo.api(`/experiments/${id}/curves`) : null]);
     if (e.ok) showExperiment(e.data);
-    if (curves.ok) drawCurves(curves.data);
+    if (curves && curves.ok) drawCurves(curves.data);
   }
-  function refresh() {
-    chain = chain.then(fetchSummary);
+  function refresh(withCurves = false) {
+    chain = chain.then(() => fetchSummary(withCurves));
     return chain;
   }
   function scheduleRefresh() {
@@ -258,14 +263,14 @@
       end: () => {
         source.close();
         hpo.live(`ended (${experiment.status})`);
-        refresh().then(() => { document.body.dataset.ended = "true"; });
+        refresh(true).then(() => { document.body.dataset.ended = "true"; });
       },
     });
   }
 
   document.body.dataset.cursor = document.getElementById("experiment-data").dataset.cursor;
   showExperiment(experiment);
-  refresh();
+  refresh(true);
   listen();
   setInterval(() => { $("time-left").textContent = hpo.timeLeft(experiment); }, 1000);
 })();
