@@ -19,23 +19,31 @@ GRID_POINTS = 200
 ARM_BINS = 12
 
 
-def successful_trials(store: Path, run_id: int) -> pd.DataFrame:
-    """The run's successful trials as a tidy frame (strategy and benchmark constant), read-only."""
-    columns = ["rep", "trial", "clock", "error", "arm"]
-    rows: list[tuple] = []
+def _read(store: Path, query: str, args: tuple) -> list[tuple]:
+    """Rows of a read-only query of the store ([] while it does not exist or is being created)."""
     if not store.is_file():
-        return pd.DataFrame(rows, columns=columns)
+        return []
     db = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=30)
     try:
-        rows = db.execute(
-            "SELECT rep, trial, clock, error, arm FROM trials WHERE run_id = ? AND status = 'ok' ORDER BY rep, trial",
-            (run_id,),
-        ).fetchall()
-    except sqlite3.OperationalError:  # the store is being created
-        rows = []
+        return db.execute(query, args).fetchall()
+    except sqlite3.OperationalError:
+        return []
     finally:
         db.close()
-    frame = pd.DataFrame(rows, columns=columns)
+
+
+def newest_cursor(store: Path, run_id: int | None) -> int:
+    """The cursor (row id) of the run's newest stored trial, 0 without any."""
+    if run_id is None:
+        return 0
+    rows = _read(store, "SELECT MAX(rowid) FROM trials WHERE run_id = ?", (run_id,))
+    return (rows[0][0] or 0) if rows else 0
+
+
+def successful_trials(store: Path, run_id: int) -> pd.DataFrame:
+    """The run's successful trials as a tidy frame (strategy and benchmark constant), read-only."""
+    query = "SELECT rep, trial, clock, error, arm FROM trials WHERE run_id = ? AND status = 'ok' ORDER BY rep, trial"
+    frame = pd.DataFrame(_read(store, query, (run_id,)), columns=["rep", "trial", "clock", "error", "arm"])
     frame["strategy"] = "run"
     frame["benchmark"] = "run"
     return frame

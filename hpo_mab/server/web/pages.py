@@ -108,10 +108,12 @@ def experiment_page(
     if (denied := gate(request)) is not None:
         return denied
     from hpo_mab.server.routes_experiments import list_trials
-    from hpo_mab.server.store_view import SORT_COLUMNS, STATUS_WHERE
+    from hpo_mab.server.store_view import SORT_COLUMNS, STATUS_WHERE, STORE_NAME
+    from hpo_mab.server.web.curves import newest_cursor
 
     experiment = _experiment_json(request, experiment_id)
-    cursor = newest_cursor(request, experiment["run_id"])  # before the table: a trial stored between is shown once
+    store = request.app.state.settings.results_dir / STORE_NAME
+    cursor = newest_cursor(store, experiment["run_id"])  # before the table: a trial stored between is shown once
     sort = sort if sort in SORT_COLUMNS else "id"
     status = status if status in STATUS_WHERE else None
     page = list_trials(request, experiment_id, None, PAGE_ROWS, status, rep, sort, order, offset)
@@ -120,14 +122,6 @@ def experiment_page(
     context = {"e": experiment, "trials": page["trials"], "total": page["total"], "table": table, "cursor": cursor,
                "nav": ""}  # fmt: skip
     return _page(request, "experiment.html", context)
-
-
-def newest_cursor(request: Request, run_id: int | None) -> int:
-    """The cursor of the run's newest stored trial (0 without any): the page's event stream starts after it."""
-    if run_id is None:
-        return 0
-    rows, _ = _experiments(request).store.trials_page(run_id, None, None, "id", "desc", 0, 1)
-    return rows[0][0] if rows else 0
 
 
 @router.get("/compare")
