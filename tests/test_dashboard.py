@@ -89,8 +89,9 @@ def test_login_by_link_sets_an_httponly_strict_cookie(chromium, dash):
     screenshot(page, "login")
     page.goto(f"{dash.url}/?token=wrong")
     assert page.locator("#login-error").inner_text() == "That token is not this server's."
-    page.fill("#token", TOKEN)
-    page.click("button[type=submit]")
+    assert page.evaluate("document.activeElement.id") == "token"  # keyboard only: type, Enter
+    page.keyboard.type(TOKEN)
+    page.keyboard.press("Enter")
     page.wait_for_selector("#experiments")
     assert page.url == f"{dash.url}/"
     response = page.goto(f"{dash.url}/experiments/new?token={TOKEN}")
@@ -168,8 +169,10 @@ def test_form_starts_a_run_watched_live_to_its_end(pages, dash, tmp_path):
     assert page.request.get(f"{dash.url}/api/v1/experiments/{experiment_id}/files/trace").body() == cli_trace
 
     # a trial's learning curve
-    page.locator("#trials tbody tr").first.locator("button.curve").click()
+    page.locator("#trials tbody tr").first.locator("button.curve").focus()  # a real button: Enter opens it
+    page.keyboard.press("Enter")
     page.wait_for_selector("#trial-detail:not([hidden]) .main-svg")
+    assert page.evaluate("document.activeElement.id") == "trial-detail"  # the focus moves to what opened
     trial_id = page.locator("#trial-detail").get_attribute("data-trial")
     trial = dash.client.get(f"/experiments/{experiment_id}/trials/{trial_id}").json()
     assert int(page.locator("#trial-detail").get_attribute("data-points")) == trial["train_epoch"] == 30
@@ -263,3 +266,34 @@ def test_compare_shows_the_report_tables_and_plots(pages, dash):
     report = dash.client.get("/compare", params={"ids": ids}).json()
     assert [t for t, _ in report["tables"]] == [title for _, title in TABLES]
     screenshot(page, "compare")
+
+
+def test_a_trial_stopped_early_has_its_stop_marked_on_its_learning_curve(pages, dash):
+    body = {"benchmark": "digits-mlp", "criterion": "TIME", "budget": "3h", "repetitions": 1, "seed": 2,
+            "early_term_rule": "Median"}  # fmt: skip
+    experiment_id = dash.client.post("/experiments", json=body).json()["id"]
+    assert dash.client.post(f"/experiments/{experiment_id}:start").status_code == 200
+    page = pages.new()
+    page.goto(f"{dash.url}/experiments/{experiment_id}")
+    page.wait_for_selector('body[data-ended="true"][data-status="done"]', timeout=RUN_LIMIT_MS)
+    page.select_option("#filter-status", "early_terminated")  # the table is filtered by the server
+    stopped = dash.client.get(f"/experiments/{experiment_id}/trials", params={"status": "early_terminated"}).json()
+    page.wait_for_function("n => document.getElementById('table-total').textContent === String(n)",
+                           arg=stopped["total"])  # fmt: skip
+    assert set(page.locator("#trials tbody td:nth-child(10)").all_inner_texts()) == {"early terminated"}
+    page.locator("#trials tbody tr").first.locator("button.curve").click()
+    page.wait_for_selector("#trial-detail:not([hidden]) .main-svg")
+    trial = dash.client.get(
+        f"/experiments/{experiment_id}/trials/{page.locator('#trial-detail').get_attribute('data-trial')}"
+    ).json()
+    stop = trial["stop"]
+    assert stop["rule"] == "Median" and trial["train_epoch"] < 30
+    assert page.locator("#trial-stop").inner_text() == (
+        f"Stopped by Median at epoch {stop['checkpoint']} (statistic {stop['statistic']:.6g},"
+        f" threshold {stop['threshold']:.6g})"
+    )
+    assert page.evaluate("document.getElementById('trial-curve').layout.shapes[0].x0") == stop["checkpoint"]
+    marker = page.evaluate("document.getElementById('trial-curve').data[1]")
+    assert (marker["name"], marker["x"]) == ("early stop", [stop["checkpoint"]])
+    assert marker["y"] == [trial["curve"][stop["checkpoint"] - 1]["accuracy"]]
+    screenshot(page, "trial-early-stop")

@@ -6,7 +6,6 @@ Each page is complete HTML from the server (the first screen needs no script); t
 
 from __future__ import annotations
 
-import json
 import secrets
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,6 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.filters["duration"] = lambda s: "–" if s is None else format_seconds(float(s))
 TEMPLATES.env.filters["num"] = lambda v: "–" if v is None else f"{float(v):.6g}"
 TEMPLATES.env.filters["label"] = experiment_label
-TEMPLATES.env.filters["tojson_attr"] = lambda v: json.dumps(v, separators=(",", ":"))
 PAGE_ROWS = 50
 
 
@@ -54,16 +52,11 @@ def gate(request: Request) -> Response | None:
     return None
 
 
-def _experiments(request: Request):
-    from hpo_mab.server.routes_experiments import experiments_of
-
-    return experiments_of(request)
-
-
 def _experiment_json(request: Request, experiment_id: str) -> dict[str, Any]:
-    from hpo_mab.server.routes_experiments import found, plain
+    """The experiment JSON of the API (404 for an unknown id)."""
+    from hpo_mab.server.routes_experiments import experiments_of, found, plain
 
-    return plain(_experiments(request).to_json(found(request, experiment_id)))
+    return plain(experiments_of(request).to_json(found(request, experiment_id)))
 
 
 @router.get("/")
