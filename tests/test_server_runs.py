@@ -247,3 +247,37 @@ def _answers(url: str, token: str) -> bool:
         return httpx.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def test_a_python_objective_on_an_inline_hp_conf_runs_with_its_reported_curve(server):  # noqa: F811
+    space = json.loads((ROOT / "examples" / "quadratic.json").read_text())
+    body = {"name": "quadratic", "hp_conf": space, "objective": "examples.objectives:quadratic", "mode": "RANDOM",
+            "max_trials": 5, "seed": 3}  # fmt: skip
+    created = create(server.client, body)
+    assert created["results"]["trace"] == "quadratic/T86400S/RANDOM-RANDOM(1).json"
+    server.client.post(f"/experiments/{created['id']}:start")
+    done = wait_status(server.client, created["id"], "done")
+    assert done["progress"]["trials"] == 5
+    trial = server.client.get(f"/experiments/{created['id']}/trials/0-2").json()
+    x, lr = trial["params"]["x"], trial["params"]["lr"]
+    import math
+
+    quality = 0.98 - 0.5 * (x - 0.3) ** 2 - 0.02 * abs(math.log10(lr) + 2)
+    assert [p["epoch"] for p in trial["curve"]] == [1, 2, 3]
+    assert [p["accuracy"] for p in trial["curve"]] == pytest.approx([quality * (1 - 0.5**e) for e in (1, 2, 3)])
+    assert (server.results / created["results"]["trace"]).is_file()
+
+
+def test_the_global_stream_follows_every_experiment(server):  # noqa: F811
+    created = create(server.client, {"benchmark": "branin", "mode": "RANDOM", "budget": "30m", "seed": 5})
+    seen = []
+    with server.client.stream("GET", "/events") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data: "):
+                experiment = json.loads(line[6:])
+                seen.append(experiment["status"])
+                if experiment["status"] == "created":
+                    server.client.post(f"/experiments/{created['id']}:start")
+                if experiment["status"] == "done":
+                    break
+    assert seen[0] == "created" and seen[-1] == "done" and "running" in seen
