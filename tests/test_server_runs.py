@@ -13,7 +13,7 @@ import pytest
 
 import hpo_runner
 from tests.processes import alive, count_rows, wait_for
-from tests.server_fixtures import ROOT, Server, server  # noqa: F401
+from tests.server_fixtures import ROOT, TOKEN, Server, server  # noqa: F401
 
 BODY = {"benchmark": "digits-mlp", "mode": "DIV", "spec": "SEQ", "criterion": "TIME", "budget": "3h",
         "repetitions": 2, "seed": 4}  # fmt: skip
@@ -281,3 +281,30 @@ def test_the_global_stream_follows_every_experiment(server):  # noqa: F811
                 if experiment["status"] == "done":
                     break
     assert seen[0] == "created" and seen[-1] == "done" and "running" in seen
+
+
+def test_a_server_ended_with_ctrl_c_leaves_its_experiments_to_resume(tmp_path, reference):
+    expected, rows = reference
+    first = Server(tmp_path / "results").start()
+    try:
+        created = create(first.client)
+        first.client.post(f"/experiments/{created['id']}:start")
+        store = first.results / "hpo.sqlite"
+        wait_for(lambda: count_rows(store, "trials") >= 20, "20 stored trials")
+        first.stop()  # SIGINT: the experiment's process is interrupted, its experiment stays running
+        assert first.process.returncode == 0
+        assert 20 <= count_rows(store, "trials") < len(rows)
+        catalog = sqlite3.connect(first.results / "server.sqlite")
+        assert catalog.execute("SELECT status FROM experiments").fetchall() == [("running",)]
+        catalog.close()
+    finally:
+        first.stop()
+    second = Server(tmp_path / "results", TOKEN, "--no-resume").start()
+    try:
+        assert status_of(second.client, created["id"]) == "stopped"
+        assert second.client.post(f"/experiments/{created['id']}:resume").json()["status"] == "running"
+        wait_status(second.client, created["id"], "done")
+        assert (second.results / TRACE).read_bytes() == expected
+        assert count_rows(second.results / "hpo.sqlite", "trials") == len(rows)
+    finally:
+        second.stop()

@@ -19,7 +19,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
               show_default=True, help="Results folder: store, traces, the server's catalog and token.")  # fmt: skip
 @click.option("--token", default=None, envvar="HPO_SERVER_TOKEN",
               help="API token. [default: RESULTS/server.token, created (mode 0600) on the first start]")  # fmt: skip
-@click.option("--no-resume", is_flag=True, help="Do not resume the experiments a killed server left running.")
+@click.option("--no-resume", is_flag=True, help="Mark the experiments a previous server left running stopped.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def serve(host: str, port: int, results_dir: Path, token: str | None, no_resume: bool, debug: bool) -> None:
     """Serve the Experiments API (/api/v1, OpenAPI at /api/v1/openapi.json) for RESULTS."""
