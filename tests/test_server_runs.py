@@ -308,3 +308,28 @@ def test_a_server_ended_with_ctrl_c_leaves_its_experiments_to_resume(tmp_path, r
         assert count_rows(second.results / "hpo.sqlite", "trials") == len(rows)
     finally:
         second.stop()
+
+
+def test_early_terminated_trials_carry_their_stop_and_their_curve_up_to_it(server):  # noqa: F811
+    body = {"benchmark": "digits-mlp", "mode": "DIV", "budget": "3h", "early_term_rule": "Median", "seed": 4}
+    created = create(server.client, body)
+    assert created["results"]["trace"] == "digits-mlp/T10800S/DIV-SEQ.ETR-Median(1).json"
+    server.client.post(f"/experiments/{created['id']}:start")
+    wait_status(server.client, created["id"], "done")
+    db = sqlite3.connect(server.results / "hpo.sqlite")
+    stopped = db.execute(
+        "SELECT rep, trial, epochs, etr FROM trials WHERE early_terminated = 1 ORDER BY trial"
+    ).fetchall()
+    db.close()
+    page = server.client.get(f"/experiments/{created['id']}/trials",
+                             params={"status": "early_terminated", "sort": "trial", "limit": 1000}).json()  # fmt: skip
+    assert page["total"] == len(stopped) > 0
+    assert [(t["rep"], t["trial"], t["train_epoch"]) for t in page["trials"]] == [s[:3] for s in stopped]
+    rep, trial, epochs, etr = stopped[0]
+    record = json.loads(etr)
+    detail = server.client.get(f"/experiments/{created['id']}/trials/{rep}-{trial}").json()
+    assert detail["status"] == "early_terminated"
+    assert detail["stop"] == {k: record[k] for k in ("rule", "checkpoint", "statistic", "threshold")}
+    assert len(detail["curve"]) == epochs < 30
+    completed = server.client.get(f"/experiments/{created['id']}/trials", params={"status": "completed"}).json()
+    assert completed["total"] == count_rows(server.results / "hpo.sqlite", "trials") - len(stopped)
