@@ -9,6 +9,7 @@ import click
 from hpo_mab.server.settings import DEFAULT_HOST, DEFAULT_PORT
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+GRACE_S = 3  # open event streams are closed this long after Ctrl-C
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -39,4 +40,5 @@ def serve(host: str, port: int, results_dir: Path, token: str | None, no_resume:
     click.echo(f"hpo-mab server for {settings.results_dir}: http://{shown}:{port}/?token={app.state.token}")
     click.echo(f"API: http://{shown}:{port}/api/v1 (Authorization: Bearer <token>; token in {settings.token_path})",
                err=True)  # fmt: skip
-    uvicorn.run(app, host=host, port=port, log_level="debug" if debug else "warning", access_log=debug)
+    uvicorn.run(app, host=host, port=port, log_level="debug" if debug else "warning", access_log=debug,
+                timeout_graceful_shutdown=GRACE_S)  # fmt: skip
