@@ -68,7 +68,7 @@ class Server:
     def _answers(self) -> bool:
         assert self.process.poll() is None, f"the server ended: {self.log.read_text()}"
         try:
-            return self.client.get("/benchmarks").status_code == 200
+            return self.client.get("/openapi.json").status_code == 200
         except httpx.TransportError:
             return False
 
@@ -79,6 +79,8 @@ class Server:
 
     def stop(self) -> None:
         """End the server as Ctrl-C would, and wait for it."""
+        if self.client is not None:
+            self.client.close()  # an open keep-alive connection would hold uvicorn's graceful shutdown
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
@@ -86,8 +88,6 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.client is not None:
-            self.client.close()
 
     def restart(self) -> Server:
         """Start a new process on the same results folder (a new port)."""
@@ -105,5 +105,13 @@ class Server:
 def server(tmp_path):
     """A started server on a temporary results folder, stopped after the test."""
     instance = Server(tmp_path / "results").start()
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """One started server for the tests of a module (they must not depend on each other's experiments)."""
+    instance = Server(tmp_path_factory.mktemp("server") / "results").start()
     yield instance
     instance.stop()

@@ -24,7 +24,7 @@ RANK = {  # a room may import rooms of the same or a lower rank only
     "engine": 5, "peers": 5,
     "assembly": 6,
     "terminal": 7, "reporting": 7,
-    "commands": 8,
+    "commands": 8, "server": 8,
 }  # fmt: skip
 
 

@@ -18,9 +18,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hpo_mab.bundled import run_conf_folder
 from hpo_mab.inputs.errors import InputError
+from hpo_mab.inputs.files import find_config
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,199}$")  # a name of a bundled file: never a path
+BUNDLED_RUN_CONF = run_conf_folder()
 SEED_BOUND = 2**31  # the CLI's random seeds are below it; the server draws one when none is given
 # the CLI's key of a value -> the body's key
 BODY_KEYS = {
@@ -115,9 +118,10 @@ def _inline(value: dict, folder: Path, stem: str) -> Path:
 def cli_arguments(body: ExperimentBody, results_dir: Path, folder: Path, seed: int) -> tuple[list[str], dict]:
     """The ``hpo-runner`` arguments equivalent to ``body`` (inline hp_conf/run_conf written into ``folder``).
 
-    Returns (arguments, {path of an inline file: its body key}) so messages can name the body's key.
+    Returns (arguments, {path of a file the body names or holds: (its body key, inline)}), so that a
+    message about a file names the body's key.
     """
-    inline: dict[str, str] = {}
+    files: dict[str, tuple[str, bool]] = {}
     what = [k for k in ("benchmark", "objective", "command") if getattr(body, k)] + (["external"] * body.external)
     if len(what) > 1:
         raise BodyError([what[1]], f"give one of benchmark, objective, command or external, got {', '.join(what)}")
@@ -129,22 +133,29 @@ def cli_arguments(body: ExperimentBody, results_dir: Path, folder: Path, seed: i
         if body.hp_conf is not None:
             raise BodyError(["hp_conf"], "give either benchmark or hp_conf, not both")
         config = _name(body.benchmark, "benchmark")
+        files.update(_named_hp_conf(config, "benchmark"))
     elif isinstance(body.hp_conf, dict):
         stem = body.name if body.name and re.match(r"^[A-Za-z0-9_.+-]{1,100}$", body.name) else "hp_conf"
         path = _inline(body.hp_conf, folder, stem)
-        inline[str(path)] = "hp_conf"
+        files[str(path)] = ("hp_conf", True)
         config = str(path)
     elif isinstance(body.hp_conf, str):
         config = _name(body.hp_conf, "hp_conf")
+        files.update(_named_hp_conf(config, "hp_conf"))
     else:
         raise BodyError(["benchmark"], "give a benchmark, or an hp_conf with an objective or a command")
     args = [config, str(body.repetitions)]
     if isinstance(body.run_conf, dict):
         path = _inline(body.run_conf, folder, "run_conf")
-        inline[str(path)] = "run_conf"
+        files[str(path)] = ("run_conf", True)
         args += ["-c", str(path)]
     elif isinstance(body.run_conf, str):
         args += ["-c", _name(body.run_conf, "run_conf")]
+        try:
+            found = find_config(body.run_conf, BUNDLED_RUN_CONF, "run_conf")  # as ``-c NAME`` finds it
+        except InputError as exc:
+            raise BodyError(["run_conf"], exc.line()) from None
+        files[str(found)] = ("run_conf", False)
     options = {
         "-m": body.mode, "-s": body.spec, "-e": body.criterion, "-et": body.budget,
         "-eg": None if body.goal is None else repr(body.goal), "-gm": body.goal_metric,
@@ -152,13 +163,24 @@ def cli_arguments(body: ExperimentBody, results_dir: Path, folder: Path, seed: i
         "--objective": body.objective, "--command": body.command, "--overhead": body.overhead,
         "--trial-timeout": body.trial_timeout,
     }  # fmt: skip
+    defaults = {"-gm": "error", "--overhead": "none"}
     for flag, value in options.items():
-        if value is not None:
+        if value is not None and defaults.get(flag) != value:
             args += [flag, str(value)]
     if body.time_penalty:
         args.append("-tp")
     args += ["--results", str(results_dir)]
-    return args, inline
+    return args, files
+
+
+def _named_hp_conf(config: str, key: str) -> dict[str, tuple[str, bool]]:
+    """The hp_conf file a name resolves to, if it is one (analytic and YAHPO benchmarks have none)."""
+    from hpo_mab.surrogates.registry import resolve_hp_conf
+
+    try:
+        return {str(resolve_hp_conf(config, None)): (key, False)}
+    except InputError:
+        return {}
 
 
 def run_request_of(body: ExperimentBody, args: list[str], results_dir: Path) -> Any:
@@ -176,17 +198,17 @@ def run_request_of(body: ExperimentBody, args: list[str], results_dir: Path) -> 
     )  # fmt: skip
 
 
-def error_location(exc: InputError, inline: dict[str, str]) -> tuple[list[Any], str]:
+def error_location(exc: InputError, files: dict[str, tuple[str, bool]], body: ExperimentBody) -> tuple[list[Any], str]:
     """(the body's key path, the CLI's one-line message) of an InputError; an inline file is named by its key."""
-    if exc.source in inline:
-        key = inline[exc.source]
+    if exc.key == "CONFIG" and body.benchmark is None:
+        return ["hp_conf"], exc.line()
+    if exc.source in files:
+        key, inline = files[exc.source]
         path = [key, *(exc.key.split(".") if exc.key else [])]
-        return path, InputError(exc.message, key, exc.key).line()
+        return path, InputError(exc.message, key, exc.key).line() if inline else exc.line()
     if exc.key in BODY_KEYS:
         return [BODY_KEYS[exc.key]], exc.line()
-    if exc.key and exc.source:
-        return ["run_conf", *exc.key.split(".")], exc.line()
-    return [exc.key or "body"], exc.line()
+    return [exc.key] if exc.key else [], exc.line()
 
 
 def validate(body: ExperimentBody, results_dir: Path, folder: Path) -> Validated:
@@ -196,13 +218,13 @@ def validate(body: ExperimentBody, results_dir: Path, folder: Path) -> Validated
     from hpo_mab.store.exports import trace_name
 
     seed = body.seed if body.seed is not None else secrets.randbelow(SEED_BOUND)
-    args, inline = cli_arguments(body, results_dir, folder, seed)
+    args, files = cli_arguments(body, results_dir, folder, seed)
     notes: list[str] = []
     try:
         request = run_request_of(body, args, results_dir)
         assembly = assemble(request, notes.append)
     except InputError as exc:
-        loc, msg = error_location(exc, inline)
+        loc, msg = error_location(exc, files, body)
         raise BodyError(loc, msg) from None
     trace = (
         Path(assembly.problem.name)

@@ -112,8 +112,8 @@ class Experiments:
         done = sum(1 for r in reasons.values() if r is not None)
         clock = 0.0
         current = [rep for rep in sorted(stats) if reasons.get(rep) is None]
-        if current:
-            clock = stats[current[0]][1] or 0.0
+        if current or stats:
+            clock = stats[current[0] if current else max(stats)][1] or 0.0
         fraction = done / repetitions if repetitions else 0.0
         if budget and done < repetitions:
             fraction += min(clock / budget, 1.0) / repetitions
@@ -123,9 +123,9 @@ class Experiments:
             count, rep_clock = stats.get(rep, (0, 0.0))
             per_rep[rep] = {"rep": rep, "trials": count, "clock_s": rep_clock or 0.0, "stop_reason": reasons.get(rep),
                             "best_error": None}  # fmt: skip
-        for rep in per_rep:
-            rep_best = self._rep_best(run_id, rep)
-            per_rep[rep]["best_error"] = rep_best
+        bests = self.store.rep_bests(run_id) if run_id is not None else {}
+        for rep, detail in per_rep.items():
+            detail["best_error"] = bests.get(rep)
         return {
             "progress": {
                 "repetitions_done": done,
@@ -146,12 +146,6 @@ class Experiments:
             },
             "repetitions_detail": list(per_rep.values()),
         }
-
-    def _rep_best(self, run_id: int, rep: int) -> float | None:
-        rows, _ = self.store.trials_page(run_id, "completed", rep, "error", "asc", 0, 1)
-        rows_et, _ = self.store.trials_page(run_id, "early_terminated", rep, "error", "asc", 0, 1)
-        errors = [t.error for _, t in rows + rows_et]
-        return min(errors) if errors else None
 
 
 def _budget_of(experiment: Experiment | None) -> float | None:
