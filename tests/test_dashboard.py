@@ -124,8 +124,7 @@ def test_form_starts_a_run_watched_live_to_its_end(pages, dash, tmp_path):
     assert page.locator("#benchmark-facts").inner_text().startswith("12000 rows, 8 hyperparameters, 30 epochs")
     page.check("input[name=criterion][value=TIME]")
     fill_form(page, benchmark="digits-mlp", mode="DIV", spec="SEQ", budget="12h", repetitions="3", seed="7")
-    command = (f"hpo-runner digits-mlp 3 -m DIV -s SEQ -e TIME -et 12h -gm error --seed 7 --overhead none"
-               f" --results {dash.results}")  # fmt: skip
+    command = f"hpo-runner digits-mlp 3 -m DIV -s SEQ -e TIME -et 12h --seed 7 --results {dash.results}"
     page.wait_for_function("text => document.getElementById('command').textContent === text", arg=command)
     assert '"title": "default"' in page.locator("#run-conf").inner_text()
     screenshot(page, "new-experiment")

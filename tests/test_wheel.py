@@ -46,6 +46,9 @@ def test_the_wheel_holds_one_import_name_and_the_bundled_data(wheel):
         "hpo_mab/surrogates/data/breast-cancer-gbm.csv.gz",
         "hpo_mab/optimizers/gp.py",
         "hpo_mab/arms/catalog.py",
+        "hpo_mab/server/web/templates/experiment.html",
+        "hpo_mab/server/web/static/experiment.js",
+        "hpo_mab/server/web/static/app.css",
     ):
         assert data in names, data
 
