@@ -159,8 +159,10 @@ def main() -> None:
         login.goto(f"{server.url}/?token={TOKEN}")
         login.close()
         try:
-            finished = [form_to_finished(pages, server) for _ in range(args.repeat)]
-            alone = [cli_alone() for _ in range(args.repeat)]
+            finished, alone = [], []
+            for _ in range(args.repeat):  # alternately, so that both see the same load
+                finished.append(form_to_finished(pages, server))
+                alone.append(cli_alone())
             latency = sorted(row_latency(pages, server, args.samples))
             run_id, written = big_store(server, args.trials)
             paints = [first_paint(pages, server, run_id) for _ in range(args.repeat)]

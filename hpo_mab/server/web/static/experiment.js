@@ -93,8 +93,9 @@
   }
 
   // Summary and curves again from the API, one request pair at a time, at most one per burst of events.
-  // The curves summarise every trial: redrawn at most once a second while trials arrive (and at the end).
-  const CURVES_EVERY_MS = 1000;
+  // The curves summarise every trial: redrawn at most every 2 s while trials arrive (and at the end).
+  const CURVES_EVERY_MS = 2000;
+  const SUMMARY_EVERY_MS = 1000;  // progress and counters; each trial's row and the best so far come at once
   let chain = Promise.resolve();
   let curvesAt = 0;
   async function fetchSummary(withCurves) {
@@ -109,7 +110,7 @@
     return chain;
   }
   function scheduleRefresh() {
-    if (refreshTimer === null) refreshTimer = setTimeout(() => { refreshTimer = null; refresh(); }, 300);
+    if (refreshTimer === null) refreshTimer = setTimeout(() => { refreshTimer = null; refresh(); }, SUMMARY_EVERY_MS);
   }
 
   // --- the trial table ---------------------------------------------------------------------------------------
