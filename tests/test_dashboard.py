@@ -296,3 +296,13 @@ def test_a_trial_stopped_early_has_its_stop_marked_on_its_learning_curve(pages, 
     assert (marker["name"], marker["x"]) == ("early stop", [stop["checkpoint"]])
     assert marker["y"] == [trial["curve"][stop["checkpoint"] - 1]["accuracy"]]
     screenshot(page, "trial-early-stop")
+
+
+def test_an_unknown_experiment_is_a_not_found_page(dash):
+    import httpx
+
+    for path in ("/experiments/nope", "/experiments/new?copy=nope"):
+        response = httpx.get(f"{dash.url}{path}", cookies={"hpo_token": TOKEN})
+        assert response.status_code == 404
+        assert '<p role="alert">no experiment &#39;nope&#39;</p>' in response.text
+    assert httpx.get(f"{dash.url}/experiments/nope").text.count('id="token"') == 1  # without the cookie: login

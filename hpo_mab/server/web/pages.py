@@ -77,7 +77,10 @@ def new_experiment_page(request: Request, copy: str | None = Query(None, max_len
         return denied
     from hpo_mab.server.routes_experiments import list_experiments
 
-    source = _experiment_json(request, copy) if copy else None
+    try:
+        source = _experiment_json(request, copy) if copy else None
+    except HTTPException as exc:
+        return _page(request, "missing.html", {"message": exc.detail, "nav": ""}, exc.status_code)
     experiments = list_experiments(request)["experiments"]
     initial = copy_of(source)
     if initial["seed"] in ("", None):  # drawn here, so the command shown is the one that runs
@@ -104,7 +107,10 @@ def experiment_page(
     from hpo_mab.server.store_view import SORT_COLUMNS, STATUS_WHERE, STORE_NAME
     from hpo_mab.server.web.curves import newest_cursor
 
-    experiment = _experiment_json(request, experiment_id)
+    try:
+        experiment = _experiment_json(request, experiment_id)
+    except HTTPException as exc:
+        return _page(request, "missing.html", {"message": exc.detail, "nav": ""}, exc.status_code)
     store = request.app.state.settings.results_dir / STORE_NAME
     cursor = newest_cursor(store, experiment["run_id"])  # before the table: a trial stored between is shown once
     sort = sort if sort in SORT_COLUMNS else "id"
