@@ -1,0 +1,41 @@
+"""The process of one experiment: the CLI's entry point with the experiment's arguments.
+
+``python -m hpo_mab.server.child --parent PID -- ARGS...`` runs ``hpo_runner.main(ARGS)``, so
+the store, the traces and the exit code are the CLI's own. It ends itself (as ``kill -9`` would)
+when the server that started it is gone, so a server started again can resume the run with ``-r``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+
+PARENT_POLL_S = 0.2
+
+
+def watch_parent(parent: int) -> None:
+    """End this process at once when its parent (the server) is gone."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def main(argv: list[str]) -> int:
+    """Watch the parent, then run the CLI."""
+    if len(argv) < 3 or argv[0] != "--parent" or argv[2] != "--":
+        print("usage: python -m hpo_mab.server.child --parent PID -- ARGS...", file=sys.stderr)
+        return 2
+    parent = int(argv[1])
+    if os.getppid() != parent:
+        return 1
+    threading.Thread(target=watch_parent, args=(parent,), daemon=True).start()
+    import hpo_runner
+
+    return hpo_runner.main(argv[3:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
