@@ -288,6 +288,7 @@ SUBCOMMANDS = {  # name -> where its click command lives (imported only when use
     "report": "hpo_mab.commands.compare:report",
     "runs": "hpo_mab.commands.runs:runs",
     "serve": "hpo_mab.commands.serve:serve",
+    "worker": "hpo_mab.commands.worker:worker",
 }
 INTERRUPTED = {  # what an interrupted command kept, and how to go on (by subcommand; None: the optimiser)
     None: "interrupted: finished trials are stored; run again with -r to resume",

@@ -133,7 +133,7 @@ class ExternalBackend:
         record = ticket.etr
         reason = f"{self.rule} stopped the trial at epoch {epoch}"
         if "statistic" in record and "threshold" in record:
-            reason += f": best accuracy {record['statistic']:.6g} below the threshold {record['threshold']:.6g}"
+            reason += f" (statistic {_number(record['statistic'])}, threshold {_number(record['threshold'])})"
         return {"stop": True, "rule": self.rule, "reason": reason}
 
     def _stop(self, trial_id: str, live: _Live, ticket: Ticket) -> None:
@@ -282,6 +282,13 @@ class ExternalSession:
 
     def close(self) -> None:
         """Nothing to release (the lease store belongs to the server)."""
+
+
+def _number(value: object) -> str:
+    """A rule's number (or bounds) for a message."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_number(v) for v in value) + "]"
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
 def _new_id() -> str:

@@ -72,7 +72,9 @@ class ExternalRuns:
             self.store.open_experiment(experiment, options.heartbeat, options.lease_ttl)
             metric = assembly.problem.objective.metric
             session = ExternalSession(self.store, experiment, assembly.rule_name, metric, threading.Event())
-            settings = SessionSettings(request.num_trials, request.results_dir, request.seed, request.rerun, request.pkl)
+            settings = SessionSettings(
+                request.num_trials, request.results_dir, request.seed, request.rerun, request.pkl
+            )
             thread = threading.Thread(
                 target=self._run, args=(experiment, assembly, settings, on_end), name=f"experiment-{experiment}"
             )

@@ -352,5 +352,7 @@ def _fetch(db: sqlite3.Connection, trial_id: str) -> TrialRow:
 
 
 def _check_current(row: TrialRow, attempt: int) -> None:
-    if attempt != row.attempt:
+    if attempt < row.attempt:
         raise Conflict(f"attempt {attempt} of trial {row.id} is superseded (current attempt: {row.attempt})")
+    if attempt > row.attempt:
+        raise Conflict(f"trial {row.id} has no attempt {attempt} (current attempt: {row.attempt})")
