@@ -1,7 +1,7 @@
 """Talk to an hpo-mab server from a training script: standard library only (a training image needs nothing else).
 
 ``hpo-runner worker`` runs the script with ``HPO_SERVER``, ``HPO_TOKEN``, ``HPO_TRIAL``,
-``HPO_ATTEMPT`` and ``HPO_PARAMS`` (JSON) in its environment::
+``HPO_ATTEMPT`` and ``HPO_PARAMS`` (JSON) in its environment (``http.client``, ``json``: nothing to install)::
 
     from hpo_mab import client
 
@@ -20,11 +20,12 @@ attempt (its lease expired and the trial went to another worker) raises ``Supers
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,11 +46,34 @@ class Superseded(ServerError):
 
 
 class Server:
-    """JSON calls to ``/api/v1`` with the token; retries on dropped connections and 502/503/504."""
+    """JSON calls to ``/api/v1`` with the token over a kept-alive connection (one per thread).
+
+    A dropped connection, a refused one (the server restarting) and 502/503/504 are retried with
+    backoff; any other refusal raises ``ServerError`` (``Superseded`` for 409).
+    """
 
     def __init__(self, url: str, token: str, retries: int = 8, backoff: float = 0.25, timeout: float = 120.0) -> None:
-        self.base = url.rstrip("/") + API
+        parts = urllib.parse.urlsplit(url.rstrip("/"))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"expected an http:// or https:// URL, got {url!r}")
+        self.url, self.base = url.rstrip("/"), parts.path + API
+        self._parts = parts
         self.token, self.retries, self.backoff, self.timeout = token, retries, backoff, timeout
+        self._local = threading.local()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            kind = http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
+            connection = kind(self._parts.hostname, self._parts.port, timeout=self.timeout)
+            self._local.connection = connection
+        return connection
+
+    def _drop(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
 
     def call(self, path: str, body: dict | None = None) -> tuple[int, Any]:
         """POST ``body`` (GET without one) to ``path``: (status, JSON answer or None)."""
@@ -57,20 +81,24 @@ class Server:
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
         delay = self.backoff
         for attempt in range(self.retries + 1):
-            request = urllib.request.Request(self.base + path, data, headers, method="GET" if body is None else "POST")
+            reused = getattr(self._local, "connection", None) is not None
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as answer:
-                    text = answer.read()
-                    return answer.status, json.loads(text) if text else None
-            except urllib.error.HTTPError as exc:
-                if exc.code in RETRIED_STATUS and attempt < self.retries:
-                    pass
-                else:
-                    detail = _detail(exc)
-                    raise (Superseded if exc.code == 409 else ServerError)(exc.code, detail) from None
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                connection = self._connection()
+                connection.request("GET" if body is None else "POST", self.base + path, data, headers)
+                answer = connection.getresponse()
+                text = answer.read()
+            except (OSError, http.client.HTTPException):  # dropped, refused, reset, timed out
+                self._drop()
                 if attempt >= self.retries:
                     raise
+                if reused:
+                    continue  # a kept-alive connection the server closed meanwhile: again at once, on a new one
+            else:
+                if answer.status < 400:
+                    return answer.status, json.loads(text) if text else None
+                if answer.status not in RETRIED_STATUS or attempt >= self.retries:
+                    detail = _detail(text, answer.reason)
+                    raise (Superseded if answer.status == 409 else ServerError)(answer.status, detail)
             time.sleep(delay)
             delay = min(delay * 2, 10.0)
         raise AssertionError("unreachable")
@@ -97,11 +125,11 @@ class Server:
         return self.call(f"/trials/{trial}:fail", {"attempt": attempt, "reason": reason})[1]
 
 
-def _detail(exc: urllib.error.HTTPError) -> Any:
+def _detail(text: bytes, reason: str) -> Any:
     try:
-        return json.loads(exc.read() or b"{}").get("detail", exc.reason)
+        return json.loads(text or b"{}").get("detail", reason)
     except (ValueError, AttributeError):
-        return exc.reason
+        return reason
 
 
 class Trial:

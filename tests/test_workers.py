@@ -290,3 +290,22 @@ def test_the_store_enforces_one_claim_per_trial_across_connections(tmp_path, thr
     for runner in runners:
         runner.join()
     assert sorted(taken) == sorted(f"t{c}" for c in range(20))  # every trial claimed exactly once
+
+
+def test_a_killed_server_resumes_the_external_experiment_with_nothing_lost_or_counted_twice(server, tmp_path):  # noqa: F811
+    experiment = create(server, {**INTERVAL, "lease_ttl": 60}, workers=2, max_trials=6)  # leases outlive the restart
+    log = tmp_path / "epochs.log"
+    workers = [start_worker(server, experiment, f"w{i}", log, epoch_s=0.2) for i in (1, 2)]
+    wait_for(lambda: len(stored_trials(server)) >= 2 and len(trained(log)) > 12, "trials stored and others running")
+    server.kill()  # mid-run: trials in flight, reports on their way
+    server.start()  # the same port: the workers' retries reach the new server, which resumes the experiment
+    for process in workers:
+        assert process.wait(180) == 0, Path(f"{log}.w1").read_text() + Path(f"{log}.w2").read_text()
+    assert status_of(server, experiment) == "done"
+    trials = stored_trials(server)
+    assert len(trials) == 6 and len({t[0] for t in trials}) == 6  # every trial stored once
+    for x, status, epochs, early, accuracy in trials:
+        assert (status, early, epochs, accuracy) == (("ok", True, 2, 0.3) if x < 0.5 else ("ok", False, EPOCHS, 0.9))
+    ran = {(r[2], r[3]) for r in trained(log)}
+    assert {attempt for _, attempt in ran} == {1}  # the leases outlived the server: no trial ran twice
+    assert len(ran) == 6

@@ -21,7 +21,6 @@ import queue
 import secrets
 import threading
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 from hpo_mab.backends.base import BackendLost, Event, Finished, Report, Ticket, Verdict
@@ -32,7 +31,7 @@ from hpo_mab.objectives.streams import stopped_outcome
 from hpo_mab.store.leases import Conflict, LeaseStore, TrialRow
 
 POLL = 0.1  # seconds between looks at the stop flag while no event comes
-VERDICT_TIMEOUT = 60.0  # a report waits at most this long for the loop's verdict, then goes on
+VERDICT_TIMEOUT = 60.0  # a report waits at most this long for the loop's verdict, then goes on (the API's)
 CONTINUE = {"stop": False, "rule": None, "reason": None}
 
 
@@ -186,19 +185,18 @@ class ExternalBackend:
         with self._lock:
             return trial_id in self._live
 
-    def report(self, trial_id: str, attempt: int, epoch: int, accuracy: float, metrics: dict) -> dict:
-        """Store an epoch's report and answer it: the rule's verdict for an awaited epoch, else go on."""
-        row = self.store.current(trial_id, attempt)
-        stored = self.store.add_report(trial_id, attempt, epoch, accuracy, metrics)
-        if stored is not None:
-            return stored
+    def report(self, row: TrialRow, epoch: int, accuracy: float) -> dict | Future:
+        """Answer a stored report of ``row``'s current attempt: go on at once, or a future of the rule's verdict."""
+        trial_id, attempt = row.id, row.attempt
         with self._lock:
             live = self._live.get(trial_id)
             key = (trial_id, attempt, epoch)
             future = self._waiting.get(key)
+            if future is not None:  # the same report again while the first waits: the same verdict
+                return future
             if live is None or row.status != "running":
                 answer = ended_answer(row)
-            elif future is None:
+            else:
                 if live.attempt != attempt:  # a new attempt starts a new curve
                     live.attempt, live.curve = attempt, []
                 curve = live.curve
@@ -210,18 +208,10 @@ class ExternalBackend:
                 if ticket.verdict is None and awaited and epoch > ticket.reported:
                     future = self._waiting[key] = Future()
                     self._events.put(Report(ticket, epoch, tuple(curve), self.clock.now()))
-                    answer = None
-                else:
-                    answer = CONTINUE
-            else:
-                answer = None
-            if answer is not None:
-                self.store.answer_report(trial_id, attempt, epoch, answer)
-                return answer
-        try:
-            return future.result(timeout=VERDICT_TIMEOUT)
-        except FutureTimeout:
-            return CONTINUE
+                    return future
+                answer = CONTINUE
+            self.store.answer_report(trial_id, attempt, epoch, answer)
+            return answer
 
     def finished(self, trial_id: str, outcome: Outcome) -> None:
         """A trial of this repetition ended (its result is stored): hand it to the loop."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 
 from hpo_mab.assembly.build import assemble
@@ -133,15 +134,17 @@ class ExternalRuns:
         backend = run.session.current if run is not None and run.thread.is_alive() else None
         return backend if backend is not None and backend.owns(trial) else None
 
-    def report(self, trial: str, attempt: int, epoch: int, accuracy: float, metrics: dict) -> dict:
-        """Store and answer a report (``{stop, rule, reason}``); the same attempt and epoch get the same answer."""
-        row = self.store.current(trial, attempt)
-        backend = self._backend(row.experiment, trial)
-        if backend is not None:
-            return backend.report(trial, attempt, epoch, accuracy, metrics)
-        stored = self.store.add_report(trial, attempt, epoch, accuracy, metrics)
+    def report(self, trial: str, attempt: int, epoch: int, accuracy: float, metrics: dict) -> dict | Future:
+        """Store and answer a report (``{stop, rule, reason}``, or a future of the rule's verdict).
+
+        The same attempt and epoch get the same answer.
+        """
+        row, stored = self.store.add_report(trial, attempt, epoch, accuracy, metrics)
         if stored is not None:
             return stored
+        backend = self._backend(row.experiment, trial)
+        if backend is not None:
+            return backend.report(row, epoch, accuracy)
         return answer_detached(self.store, row, epoch, self.store.experiment(row.experiment)[0] == "running")
 
     def complete(self, trial: str, attempt: int, metrics: dict) -> dict:

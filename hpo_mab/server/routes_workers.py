@@ -9,17 +9,20 @@ A report answers ``{stop, rule, reason}``; the same attempt and epoch again gets
 
 from __future__ import annotations
 
+import asyncio
 import math
+from concurrent.futures import Future
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from hpo_mab.backends.external import CONTINUE, VERDICT_TIMEOUT
 from hpo_mab.objectives.base import report_value
 from hpo_mab.server.external_runs import ExternalRuns
 from hpo_mab.server.routes_experiments import found
-from hpo_mab.store.leases import LeaseError
+from hpo_mab.store.leases import LeaseError, NotFound
 
 router = APIRouter(tags=["workers"])
 WORKER_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,199}$"
@@ -78,42 +81,54 @@ def _json_safe(metrics: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/experiments/{experiment_id}/trials:claim", response_model=None)
-def claim_trial(request: Request, experiment_id: str, body: ClaimBody) -> dict[str, Any] | Response:
+async def claim_trial(request: Request, experiment_id: str, body: ClaimBody) -> dict[str, Any] | Response:
     """A trial for this worker: 200 with it, 204 if none is pending now, 410 once the experiment is over."""
-    item = found(request, experiment_id)
-    if item.experiment is None or not item.experiment.body.get("external"):
-        raise HTTPException(status.HTTP_409_CONFLICT, f"experiment {experiment_id} is not an external experiment")
-    if item.experiment.status == "created":
-        return Response(status_code=status.HTTP_204_NO_CONTENT)
-    if item.experiment.status != "running":
-        raise HTTPException(status.HTTP_410_GONE, f"experiment {experiment_id} is {item.experiment.status}")
-    try:
+    try:  # the lease store first (one transaction); the catalog only for experiments it does not know
         lease = external_runs(request).claim(experiment_id, body.worker_id)
+    except NotFound:
+        return _not_claimable(request, experiment_id)
     except LeaseError as exc:
-        if exc.status == status.HTTP_404_NOT_FOUND:  # running, its loop not started yet
-            return Response(status_code=status.HTTP_204_NO_CONTENT)
         raise _refused(exc) from None
     if lease is None:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
     return {"trial": lease.as_json()}
 
 
+def _not_claimable(request: Request, experiment_id: str) -> Response:
+    """An experiment whose loop has not run: 404 unknown, 409 not external, 204 not started yet."""
+    item = found(request, experiment_id)
+    if item.experiment is None or not item.experiment.body.get("external"):
+        raise HTTPException(status.HTTP_409_CONFLICT, f"experiment {experiment_id} is not an external experiment")
+    if item.experiment.status in ("created", "running"):
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    raise HTTPException(status.HTTP_410_GONE, f"experiment {experiment_id} is {item.experiment.status}")
+
+
 @router.post("/trials/{trial_id}/reports", response_model=None)
-def report_epoch(request: Request, trial_id: str, body: ReportBody) -> dict[str, Any] | JSONResponse:
-    """Store an epoch's report; ``{stop, rule, reason}`` from the experiment's early-termination rule."""
+async def report_epoch(request: Request, trial_id: str, body: ReportBody) -> dict[str, Any] | JSONResponse:
+    """Store an epoch's report; ``{stop, rule, reason}`` from the experiment's early-termination rule.
+
+    Asynchronous: a report waiting for the rule's verdict holds no thread.
+    """
     metrics = body.metrics
     try:
         epoch, accuracy = report_value(body.epoch, metrics.get("accuracy"), metrics.get("error"))
     except ValueError as exc:
         return _unprocessable("accuracy" if "accuracy" in metrics else "error", str(exc))
     try:
-        return external_runs(request).report(trial_id, body.attempt, epoch, accuracy, _json_safe(metrics))
+        answer = external_runs(request).report(trial_id, body.attempt, epoch, accuracy, _json_safe(metrics))
     except LeaseError as exc:
         raise _refused(exc) from None
+    if isinstance(answer, Future):
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(answer), VERDICT_TIMEOUT)
+        except TimeoutError:
+            return CONTINUE
+    return answer
 
 
 @router.post("/trials/{trial_id}:complete", response_model=None)
-def complete_trial(request: Request, trial_id: str, body: CompleteBody) -> dict[str, Any] | JSONResponse:
+async def complete_trial(request: Request, trial_id: str, body: CompleteBody) -> dict[str, Any] | JSONResponse:
     """Store the trial's result (a repeated one is not counted again): ``{status}``."""
     try:
         return external_runs(request).complete(trial_id, body.attempt, body.metrics)
@@ -125,7 +140,7 @@ def complete_trial(request: Request, trial_id: str, body: CompleteBody) -> dict[
 
 
 @router.post("/trials/{trial_id}:fail")
-def fail_trial(request: Request, trial_id: str, body: FailBody) -> dict[str, Any]:
+async def fail_trial(request: Request, trial_id: str, body: FailBody) -> dict[str, Any]:
     """Store the trial as failed with its reason: ``{status}``."""
     try:
         return external_runs(request).fail(trial_id, body.attempt, body.reason.splitlines()[0][:500])
@@ -134,7 +149,7 @@ def fail_trial(request: Request, trial_id: str, body: FailBody) -> dict[str, Any
 
 
 @router.post("/trials/{trial_id}:heartbeat")
-def heartbeat(request: Request, trial_id: str, body: AttemptBody) -> dict[str, Any]:
+async def heartbeat(request: Request, trial_id: str, body: AttemptBody) -> dict[str, Any]:
     """Extend the lease of the attempt: ``{status, stop}`` (stop: the trial ended or the experiment stopped)."""
     try:
         return external_runs(request).heartbeat(trial_id, body.attempt)

@@ -279,9 +279,16 @@ class LeaseStore:
             ).fetchone()
         return row[0] if row else self.clock()
 
-    def add_report(self, trial_id: str, attempt: int, epoch: int, accuracy: float, metrics: dict) -> dict | None:
-        """Store a report before it is answered; the stored answer of the same attempt and epoch if it was."""
+    def add_report(
+        self, trial_id: str, attempt: int, epoch: int, accuracy: float, metrics: dict
+    ) -> tuple[TrialRow, dict | None]:
+        """Store a report of the current ``attempt`` before it is answered: (the trial, the stored answer if any).
+
+        The same attempt and epoch again keep the first report and get its answer (None until it is given).
+        """
         with self._transaction() as db:
+            row = _fetch(db, trial_id)
+            _check_current(row, attempt)
             db.execute(
                 "INSERT INTO reports VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT DO NOTHING",
                 (trial_id, attempt, epoch, accuracy, json.dumps(metrics)),
@@ -289,7 +296,7 @@ class LeaseStore:
             answer = db.execute(
                 "SELECT answer FROM reports WHERE trial = ? AND attempt = ? AND epoch = ?", (trial_id, attempt, epoch)
             ).fetchone()[0]
-        return json.loads(answer) if answer else None
+        return row, json.loads(answer) if answer else None
 
     def answer_report(self, trial_id: str, attempt: int, epoch: int, answer: dict) -> None:
         """Store the answer to a report (a repeated report gets it again)."""
