@@ -89,8 +89,10 @@ class ExternalRuns:
             execute(assembly, settings, Reporter(), open_execution=lambda scratch: run.session)
         except ExperimentStopped:
             status = "stopped"
-        except (BackendLost, InputError, OSError, ValueError, RuntimeError) as exc:
-            status, error = "failed", one_line(exc)
+        except (BackendLost, InputError) as exc:
+            status, error = "failed", one_line(str(exc))
+        except Exception as exc:  # the last guard of the experiment's thread: recorded, one line
+            status, error = "failed", f"{type(exc).__name__}: {one_line(str(exc))}"
         run.status, run.error = status, error
         self.store.set_status(experiment, status)
         if on_end is not None:
