@@ -68,7 +68,7 @@ class Server:
     def _answers(self) -> bool:
         assert self.process.poll() is None, f"the server ended: {self.log.read_text()}"
         try:
-            return self.client.get("/benchmarks").status_code == 200
+            return self.client.get("/openapi.json").status_code == 200
         except httpx.TransportError:
             return False
 
@@ -105,5 +105,13 @@ class Server:
 def server(tmp_path):
     """A started server on a temporary results folder, stopped after the test."""
     instance = Server(tmp_path / "results").start()
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """One started server for the tests of a module (they must not depend on each other's experiments)."""
+    instance = Server(tmp_path_factory.mktemp("server") / "results").start()
     yield instance
     instance.stop()

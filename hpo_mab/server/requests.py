@@ -18,9 +18,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hpo_mab.bundled import run_conf_folder
 from hpo_mab.inputs.errors import InputError
+from hpo_mab.inputs.files import find_config
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,199}$")  # a name of a bundled file: never a path
+BUNDLED_RUN_CONF = run_conf_folder()
 SEED_BOUND = 2**31  # the CLI's random seeds are below it; the server draws one when none is given
 # the CLI's key of a value -> the body's key
 BODY_KEYS = {
@@ -143,6 +146,10 @@ def cli_arguments(body: ExperimentBody, results_dir: Path, folder: Path, seed: i
         args += ["-c", str(path)]
     elif isinstance(body.run_conf, str):
         args += ["-c", _name(body.run_conf, "run_conf")]
+        try:
+            find_config(body.run_conf, BUNDLED_RUN_CONF, "run_conf")  # as ``-c NAME`` finds it
+        except InputError as exc:
+            raise BodyError(["run_conf"], exc.line()) from None
     options = {
         "-m": body.mode, "-s": body.spec, "-e": body.criterion, "-et": body.budget,
         "-eg": None if body.goal is None else repr(body.goal), "-gm": body.goal_metric,
@@ -150,8 +157,9 @@ def cli_arguments(body: ExperimentBody, results_dir: Path, folder: Path, seed: i
         "--objective": body.objective, "--command": body.command, "--overhead": body.overhead,
         "--trial-timeout": body.trial_timeout,
     }  # fmt: skip
+    defaults = {"-gm": "error", "--overhead": "none"}
     for flag, value in options.items():
-        if value is not None:
+        if value is not None and defaults.get(flag) != value:
             args += [flag, str(value)]
     if body.time_penalty:
         args.append("-tp")
@@ -174,8 +182,10 @@ def run_request_of(body: ExperimentBody, args: list[str], results_dir: Path) -> 
     )  # fmt: skip
 
 
-def error_location(exc: InputError, inline: dict[str, str]) -> tuple[list[Any], str]:
+def error_location(exc: InputError, inline: dict[str, str], body: ExperimentBody) -> tuple[list[Any], str]:
     """(the body's key path, the CLI's one-line message) of an InputError; an inline file is named by its key."""
+    if exc.key == "CONFIG" and body.benchmark is None:
+        return ["hp_conf"], exc.line()
     if exc.source in inline:
         key = inline[exc.source]
         path = [key, *(exc.key.split(".") if exc.key else [])]
@@ -200,7 +210,7 @@ def validate(body: ExperimentBody, results_dir: Path, folder: Path) -> Validated
         request = run_request_of(body, args, results_dir)
         assembly = assemble(request, notes.append)
     except InputError as exc:
-        loc, msg = error_location(exc, inline)
+        loc, msg = error_location(exc, inline, body)
         raise BodyError(loc, msg) from None
     trace = (
         Path(assembly.problem.name)

@@ -18,6 +18,7 @@ from hpo_mab.server.views import Experiments, Listed, trial_json
 
 router = APIRouter(tags=["experiments"])
 MAX_LIMIT = 1000
+MAX_INDEX = 2**31 - 1  # repetitions, trials and offsets are far below it
 TrialStatus = Literal["completed", "early_terminated", "failed"]
 SortField = Literal[tuple(SORT_COLUMNS)]  # type: ignore[valid-type]
 
@@ -135,12 +136,16 @@ def list_trials(
     after: str | None = Query(None, description="Cursor: the trials stored after it (incremental listing)."),
     limit: int = Query(100, ge=1, le=MAX_LIMIT),
     status_filter: TrialStatus | None = Query(None, alias="status"),
-    rep: int | None = Query(None, ge=0),
+    rep: int | None = Query(None, ge=0, le=MAX_INDEX),
     sort: SortField | None = Query(None),
     order: Literal["asc", "desc"] = "asc",
-    offset: int | None = Query(None, ge=0),
+    offset: int | None = Query(None, ge=0, le=MAX_INDEX),
 ) -> dict[str, Any]:
     """Trials: incremental (``after``, answers ``next``) or a sorted, filtered page (answers ``total``)."""
+    if after is not None and not (after.isdigit() and len(after) < 19):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                            [{"loc": ["query", "after"], "msg": f"expected a cursor from 'next', got {after!r}",
+                              "type": "value_error"}])  # fmt: skip
     item = found(request, experiment_id)
     store = experiments_of(request).store
     paged = status_filter is not None or rep is not None or sort is not None or offset is not None
@@ -149,17 +154,13 @@ def list_trials(
     if paged and after is None:
         rows, total = store.trials_page(item.run_id, status_filter, rep, sort or "id", order, offset or 0, limit)
         return plain({"trials": [trial_json(c, t) for c, t in rows], "total": total})
-    if after is not None and not (after.isdigit() and len(after) < 19):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
-                            [{"loc": ["query", "after"], "msg": f"expected a cursor from 'next', got {after!r}",
-                              "type": "value_error"}])  # fmt: skip
     rows = store.trials_after(item.run_id, int(after or 0), limit)
     return plain({"trials": [trial_json(c, t) for c, t in rows], "next": str(rows[-1][0]) if rows else after})
 
 
 def _trial_id(text: str) -> tuple[int, int] | None:
     rep, _, trial = text.partition("-")
-    if rep.isdigit() and trial.isdigit() and len(text) < 40:
+    if rep.isdigit() and trial.isdigit() and len(rep) < 10 and len(trial) < 10:
         return int(rep), int(trial)
     return None
 

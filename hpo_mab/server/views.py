@@ -112,8 +112,8 @@ class Experiments:
         done = sum(1 for r in reasons.values() if r is not None)
         clock = 0.0
         current = [rep for rep in sorted(stats) if reasons.get(rep) is None]
-        if current:
-            clock = stats[current[0]][1] or 0.0
+        if current or stats:
+            clock = stats[current[0] if current else max(stats)][1] or 0.0
         fraction = done / repetitions if repetitions else 0.0
         if budget and done < repetitions:
             fraction += min(clock / budget, 1.0) / repetitions
