@@ -118,10 +118,17 @@ def run_threads(count: int, target) -> float:
     return time.perf_counter() - started
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def report_latency(
-    server: Server, results: Path, clients: int, reports: int, seed: int, interval: float
-) -> list[float]:
-    """Seconds of each report call, ``clients`` trials reporting at once, each ``interval`` s after its last answer."""
+    server: Server, results: Path, clients: int, reports: int, seed: int, interval: float, pid: int = 0
+) -> tuple[list[float], float]:
+    """(seconds of each report call, server CPU seconds per report): ``clients`` trials reporting at once,
+    each ``interval`` s after its last answer."""
     experiment_id = experiment(server, clients, clients, seed)
     wait_pending(results, experiment_id, clients)
     trials = [server.claim(experiment_id, f"lat-{i}")[1] for i in range(clients)]
@@ -138,9 +145,11 @@ def report_latency(
             if interval:
                 time.sleep(interval)
 
+    before = cpu_seconds(pid) if pid else 0.0
     run_threads(clients, client)
+    cpu = (cpu_seconds(pid) - before) / (clients * reports) if pid else 0.0
     server.call(f"/experiments/{experiment_id}:stop", {})
-    return [x for per in latencies for x in per]
+    return [x for per in latencies for x in per], cpu
 
 
 def claim_rate(server: Server, results: Path, clients: int, claims: int, seed: int) -> float:
@@ -218,14 +227,15 @@ def main() -> None:
         try:
             rows = []
             for round_ in range(options.rounds):
-                paced = report_latency(server, results, options.clients, options.reports, 100 + round_,
-                                       options.interval)  # fmt: skip
-                closed = report_latency(server, results, options.clients, options.reports, 400 + round_, 0.0)
+                paced, _ = report_latency(server, results, options.clients, options.reports, 100 + round_,
+                                          options.interval)  # fmt: skip
+                closed, cpu = report_latency(server, results, options.clients, options.reports, 400 + round_, 0.0,
+                                             process.pid)  # fmt: skip
                 claims = claim_rate(server, results, options.clients, options.claims, 200 + round_)
                 cycles = cycle_rate(server, results, options.clients, options.cycles, 300 + round_)
                 rows.append((percentile(paced, 50) * 1e3, percentile(paced, 95) * 1e3, percentile(paced, 99) * 1e3,
                              percentile(closed, 50) * 1e3, percentile(closed, 95) * 1e3,
-                             len(closed) / (sum(closed) / options.clients), claims, cycles))  # fmt: skip
+                             len(closed) / (sum(closed) / options.clients), claims, cycles, cpu * 1e3))  # fmt: skip
                 print("round " + str(round_ + 1) + ": " + ", ".join(f"{v:.2f}" for v in rows[-1]), file=sys.stderr,
                       flush=True)  # fmt: skip
         finally:
@@ -242,6 +252,7 @@ def main() -> None:
         ("report latency p50 (ms), back to back", f"{medians[3]:.2f}", ""),
         ("report latency p95 (ms), back to back", f"{medians[4]:.2f}", ""),
         ("reports per second, back to back", f"{medians[5]:.0f}", ""),
+        ("server CPU per report (ms), back to back", f"{medians[8]:.2f}", ""),
         ("claims per second", f"{medians[6]:.0f}", ">= 200"),
         ("trial cycles per second (claim + complete)", f"{medians[7]:.0f}", ""),
     ]
