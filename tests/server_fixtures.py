@@ -79,6 +79,8 @@ class Server:
 
     def stop(self) -> None:
         """End the server as Ctrl-C would, and wait for it."""
+        if self.client is not None:
+            self.client.close()  # an open keep-alive connection would hold uvicorn's graceful shutdown
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
@@ -86,8 +88,6 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.client is not None:
-            self.client.close()
 
     def restart(self) -> Server:
         """Start a new process on the same results folder (a new port)."""

@@ -13,7 +13,7 @@ import pytest
 
 import hpo_runner
 from tests.processes import alive, count_rows, wait_for
-from tests.server_fixtures import ROOT, Server, server  # noqa: F401
+from tests.server_fixtures import ROOT, TOKEN, Server, server  # noqa: F401
 
 BODY = {"benchmark": "digits-mlp", "mode": "DIV", "spec": "SEQ", "criterion": "TIME", "budget": "3h",
         "repetitions": 2, "seed": 4}  # fmt: skip
@@ -247,3 +247,89 @@ def _answers(url: str, token: str) -> bool:
         return httpx.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def test_a_python_objective_on_an_inline_hp_conf_runs_with_its_reported_curve(server):  # noqa: F811
+    space = json.loads((ROOT / "examples" / "quadratic.json").read_text())
+    body = {"name": "quadratic", "hp_conf": space, "objective": "examples.objectives:quadratic", "mode": "RANDOM",
+            "max_trials": 5, "seed": 3}  # fmt: skip
+    created = create(server.client, body)
+    assert created["results"]["trace"] == "quadratic/T86400S/RANDOM-RANDOM(1).json"
+    server.client.post(f"/experiments/{created['id']}:start")
+    done = wait_status(server.client, created["id"], "done")
+    assert done["progress"]["trials"] == 5
+    trial = server.client.get(f"/experiments/{created['id']}/trials/0-2").json()
+    x, lr = trial["params"]["x"], trial["params"]["lr"]
+    import math
+
+    quality = 0.98 - 0.5 * (x - 0.3) ** 2 - 0.02 * abs(math.log10(lr) + 2)
+    assert [p["epoch"] for p in trial["curve"]] == [1, 2, 3]
+    assert [p["accuracy"] for p in trial["curve"]] == pytest.approx([quality * (1 - 0.5**e) for e in (1, 2, 3)])
+    assert (server.results / created["results"]["trace"]).is_file()
+
+
+def test_the_global_stream_follows_every_experiment(server):  # noqa: F811
+    created = create(server.client, {"benchmark": "branin", "mode": "RANDOM", "budget": "30m", "seed": 5})
+    seen = []
+    with server.client.stream("GET", "/events") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data: "):
+                experiment = json.loads(line[6:])
+                seen.append(experiment["status"])
+                if experiment["status"] == "created":
+                    server.client.post(f"/experiments/{created['id']}:start")
+                if experiment["status"] == "done":
+                    break
+    assert seen[0] == "created" and seen[-1] == "done" and "running" in seen
+
+
+def test_a_server_ended_with_ctrl_c_leaves_its_experiments_to_resume(tmp_path, reference):
+    expected, rows = reference
+    first = Server(tmp_path / "results").start()
+    try:
+        created = create(first.client)
+        first.client.post(f"/experiments/{created['id']}:start")
+        store = first.results / "hpo.sqlite"
+        wait_for(lambda: count_rows(store, "trials") >= 20, "20 stored trials")
+        first.stop()  # SIGINT: the experiment's process is interrupted, its experiment stays running
+        assert first.process.returncode == 0
+        assert 20 <= count_rows(store, "trials") < len(rows)
+        catalog = sqlite3.connect(first.results / "server.sqlite")
+        assert catalog.execute("SELECT status FROM experiments").fetchall() == [("running",)]
+        catalog.close()
+    finally:
+        first.stop()
+    second = Server(tmp_path / "results", TOKEN, "--no-resume").start()
+    try:
+        assert status_of(second.client, created["id"]) == "stopped"
+        assert second.client.post(f"/experiments/{created['id']}:resume").json()["status"] == "running"
+        wait_status(second.client, created["id"], "done")
+        assert (second.results / TRACE).read_bytes() == expected
+        assert count_rows(second.results / "hpo.sqlite", "trials") == len(rows)
+    finally:
+        second.stop()
+
+
+def test_early_terminated_trials_carry_their_stop_and_their_curve_up_to_it(server):  # noqa: F811
+    body = {"benchmark": "digits-mlp", "mode": "DIV", "budget": "3h", "early_term_rule": "Median", "seed": 4}
+    created = create(server.client, body)
+    assert created["results"]["trace"] == "digits-mlp/T10800S/DIV-SEQ.ETR-Median(1).json"
+    server.client.post(f"/experiments/{created['id']}:start")
+    wait_status(server.client, created["id"], "done")
+    db = sqlite3.connect(server.results / "hpo.sqlite")
+    stopped = db.execute(
+        "SELECT rep, trial, epochs, etr FROM trials WHERE early_terminated = 1 ORDER BY trial"
+    ).fetchall()
+    db.close()
+    page = server.client.get(f"/experiments/{created['id']}/trials",
+                             params={"status": "early_terminated", "sort": "trial", "limit": 1000}).json()  # fmt: skip
+    assert page["total"] == len(stopped) > 0
+    assert [(t["rep"], t["trial"], t["train_epoch"]) for t in page["trials"]] == [s[:3] for s in stopped]
+    rep, trial, epochs, etr = stopped[0]
+    record = json.loads(etr)
+    detail = server.client.get(f"/experiments/{created['id']}/trials/{rep}-{trial}").json()
+    assert detail["status"] == "early_terminated"
+    assert detail["stop"] == {k: record[k] for k in ("rule", "checkpoint", "statistic", "threshold")}
+    assert len(detail["curve"]) == epochs < 30
+    completed = server.client.get(f"/experiments/{created['id']}/trials", params={"status": "completed"}).json()
+    assert completed["total"] == count_rows(server.results / "hpo.sqlite", "trials") - len(stopped)

@@ -9,6 +9,7 @@ import click
 from hpo_mab.server.settings import DEFAULT_HOST, DEFAULT_PORT
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+GRACE_S = 3  # open event streams are closed this long after Ctrl-C
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -19,7 +20,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
               show_default=True, help="Results folder: store, traces, the server's catalog and token.")  # fmt: skip
 @click.option("--token", default=None, envvar="HPO_SERVER_TOKEN",
               help="API token. [default: RESULTS/server.token, created (mode 0600) on the first start]")  # fmt: skip
-@click.option("--no-resume", is_flag=True, help="Do not resume the experiments a killed server left running.")
+@click.option("--no-resume", is_flag=True, help="Mark the experiments a previous server left running stopped.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def serve(host: str, port: int, results_dir: Path, token: str | None, no_resume: bool, debug: bool) -> None:
     """Serve the Experiments API (/api/v1, OpenAPI at /api/v1/openapi.json) for RESULTS."""
@@ -39,4 +40,5 @@ def serve(host: str, port: int, results_dir: Path, token: str | None, no_resume:
     click.echo(f"hpo-mab server for {settings.results_dir}: http://{shown}:{port}/?token={app.state.token}")
     click.echo(f"API: http://{shown}:{port}/api/v1 (Authorization: Bearer <token>; token in {settings.token_path})",
                err=True)  # fmt: skip
-    uvicorn.run(app, host=host, port=port, log_level="debug" if debug else "warning", access_log=debug)
+    uvicorn.run(app, host=host, port=port, log_level="debug" if debug else "warning", access_log=debug,
+                timeout_graceful_shutdown=GRACE_S)  # fmt: skip

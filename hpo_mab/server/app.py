@@ -33,8 +33,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.resume:
-            launcher.resume_interrupted()
+        launcher.resume_interrupted(relaunch=settings.resume)
         yield
         launcher.shutdown()
 

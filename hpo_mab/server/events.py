@@ -22,6 +22,7 @@ from hpo_mab.server.views import Experiments, trial_json
 
 router = APIRouter(tags=["events"])
 POLL_S = 0.2
+GLOBAL_POLL_S = 0.5  # the list page: every experiment's JSON is rebuilt each time
 BATCH = 500
 OVER = ("done", "failed", "stopped")
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -96,7 +97,7 @@ async def global_stream(request: Request, experiments: Experiments) -> AsyncIter
                 told[experiment["id"]] = text
                 number += 1
                 yield sse("experiment", experiment, str(number))
-        await asyncio.sleep(POLL_S)
+        await asyncio.sleep(GLOBAL_POLL_S)
 
 
 @router.get("/events", response_class=StreamingResponse)

@@ -73,8 +73,10 @@ class Launcher:
             process = self._processes.get(experiment.id)
             self._stopping.add(experiment.id)
         if self.external is not None and experiment.body.get("external"):
-            self.external.stop(experiment.id)
-        if process is not None:
+            self.external.stop(experiment.id)  # its thread ends; ``_external_ended`` records "stopped"
+        elif process is None:  # its process has ended already
+            return self.catalog.update(experiment.id, status="stopped", ended=now(), pid=None)
+        else:
             process.send_signal(signal.SIGINT)
             try:
                 process.wait(STOP_WAIT_S)
@@ -133,7 +135,7 @@ class Launcher:
             self._processes.pop(experiment_id, None)
             stopping = experiment_id in self._stopping
             self._stopping.discard(experiment_id)
-            if self._closing:
+            if self._closing and code not in DONE_CODES:
                 return  # left "running": the next start of the server resumes it
         if code in DONE_CODES:
             status, message = "done", DONE_CODES[code]
@@ -151,14 +153,17 @@ class Launcher:
         errors = [line for line in lines if line.startswith("error: ")]
         return errors[-1][len("error: ") :] if errors else (lines[-1] if lines else None)
 
-    def resume_interrupted(self) -> list[str]:
-        """Relaunch (``-r``) the experiments left running by a server that ended without stopping them."""
+    def resume_interrupted(self, relaunch: bool = True) -> list[str]:
+        """Relaunch (``-r``) the experiments a previous server left running, or mark them stopped."""
         resumed = []
         for experiment in self.catalog.all():
             if experiment.status != "running":
                 continue
             _wait_gone(experiment.pid)
-            self._launch(experiment.id, rerun=True)
+            if relaunch:
+                self._launch(experiment.id, rerun=True)
+            else:
+                self.catalog.update(experiment.id, status="stopped", ended=now(), pid=None)
             resumed.append(experiment.id)
         return resumed
 

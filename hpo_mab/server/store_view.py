@@ -17,6 +17,7 @@ from hpo_mab.store.records import RunRecord, Trial
 from hpo_mab.store.sqlite import TRIAL_COLUMNS, _trial_of
 
 STORE_NAME = "hpo.sqlite"
+RUN_COLUMNS = "id, key, benchmark, mode, spec, title, seed, num_reps, settings, created"
 # the sortable fields of the trials listing -> their column
 SORT_COLUMNS = {
     "id": "rowid", "rep": "rep", "trial": "trial", "candidate": "candidate", "error": "error",
@@ -62,16 +63,26 @@ class StoreView:
     def runs(self) -> list[tuple[RunRecord, str]]:
         """Every stored run with its creation time, oldest first."""
         with self._db() as db:
-            if db is None:
-                return []
-            rows = db.execute(
-                "SELECT id, key, benchmark, mode, spec, title, seed, num_reps, settings, created FROM runs ORDER BY id"
-            ).fetchall()
+            rows = [] if db is None else db.execute(f"SELECT {RUN_COLUMNS} FROM runs ORDER BY id").fetchall()
         return [(RunRecord(*row[:8], json.loads(row[8])), row[9]) for row in rows]
 
     def run(self, run_id: int) -> tuple[RunRecord, str] | None:
         """One run and its creation time."""
-        return next((r for r in self.runs() if r[0].id == run_id), None)
+        with self._db() as db:
+            row = (
+                None if db is None else db.execute(f"SELECT {RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
+            )
+        return None if row is None else (RunRecord(*row[:8], json.loads(row[8])), row[9])
+
+    def rep_bests(self, run_id: int) -> dict[int, float]:
+        """The lowest error of each repetition's successful trials."""
+        with self._db() as db:
+            if db is None:
+                return {}
+            rows = db.execute(
+                "SELECT rep, MIN(error) FROM trials WHERE run_id = ? AND status = 'ok' GROUP BY rep", (run_id,)
+            ).fetchall()
+        return dict(rows)
 
     def find_run(self, key: str, seed: int, after: int, exclude: set[int]) -> int | None:
         """The first run with this key and seed created after run ``after`` and not in ``exclude``."""

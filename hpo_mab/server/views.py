@@ -123,9 +123,9 @@ class Experiments:
             count, rep_clock = stats.get(rep, (0, 0.0))
             per_rep[rep] = {"rep": rep, "trials": count, "clock_s": rep_clock or 0.0, "stop_reason": reasons.get(rep),
                             "best_error": None}  # fmt: skip
-        for rep in per_rep:
-            rep_best = self._rep_best(run_id, rep)
-            per_rep[rep]["best_error"] = rep_best
+        bests = self.store.rep_bests(run_id) if run_id is not None else {}
+        for rep, detail in per_rep.items():
+            detail["best_error"] = bests.get(rep)
         return {
             "progress": {
                 "repetitions_done": done,
@@ -146,12 +146,6 @@ class Experiments:
             },
             "repetitions_detail": list(per_rep.values()),
         }
-
-    def _rep_best(self, run_id: int, rep: int) -> float | None:
-        rows, _ = self.store.trials_page(run_id, "completed", rep, "error", "asc", 0, 1)
-        rows_et, _ = self.store.trials_page(run_id, "early_terminated", rep, "error", "asc", 0, 1)
-        errors = [t.error for _, t in rows + rows_et]
-        return min(errors) if errors else None
 
 
 def _budget_of(experiment: Experiment | None) -> float | None:
