@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.processes import alive, wait_for
+from tests.processes import alive, count_rows, wait_for
 from tests.server_fixtures import ROOT, TOKEN, server  # noqa: F401 (the fixture)
 
 EPOCHS = 6
@@ -80,7 +80,9 @@ def trained(log: Path) -> list[tuple[int, int, str, int, float, int]]:
 
 def stored_trials(srv) -> list[tuple]:
     """(config x, status, epochs, early_terminated, accuracy) of the run store's trials, in trial order."""
-    db = sqlite3.connect(srv.results / "hpo.sqlite")
+    if count_rows(srv.results / "hpo.sqlite", "trials") == 0:  # none yet (or no store yet: not created here)
+        return []
+    db = sqlite3.connect(f"file:{srv.results / 'hpo.sqlite'}?mode=ro", uri=True, timeout=5)
     try:
         rows = db.execute("SELECT config, status, epochs, early_terminated, accuracy FROM trials ORDER BY trial")
         return [(json.loads(c)["x"], s, e, bool(t), a) for c, s, e, t, a in rows.fetchall()]
@@ -181,7 +183,7 @@ def test_claims_are_idempotent_per_worker_and_never_shared(server):  # noqa: F81
 
 
 def _pending(srv, experiment: str) -> list:
-    db = sqlite3.connect(srv.results / "workers.sqlite")
+    db = sqlite3.connect(f"file:{srv.results / 'workers.sqlite'}?mode=ro", uri=True, timeout=5)
     try:
         query = "SELECT id FROM trials WHERE experiment = ? AND status = 'pending'"
         return db.execute(query, (experiment,)).fetchall()

@@ -54,6 +54,7 @@ class ExternalRuns:
     def __init__(self, results_dir: Path) -> None:
         self.results_dir = Path(results_dir)
         self.store = LeaseStore(self.results_dir)
+        self.store.interrupt_running()  # no thread runs them yet: 410 until resumed (the server resumes at start-up)
         self._runs: dict[str, _Run] = {}
         self._lock = threading.Lock()
 

@@ -151,6 +151,11 @@ class LeaseStore:
                 (experiment, heartbeat_s, lease_ttl_s),
             )
 
+    def interrupt_running(self) -> None:
+        """Mark the experiments a previous server left running as stopped (until they are started again)."""
+        with self._transaction() as db:
+            db.execute("UPDATE experiments SET status = 'stopped' WHERE status = 'running'")
+
     def set_status(self, experiment: str, status: str) -> None:
         """Mark an experiment ``done``, ``failed`` or ``stopped`` (claims then answer 410)."""
         with self._transaction() as db:
