@@ -57,11 +57,11 @@ def claim(srv, experiment: str, worker: str) -> httpx.Response:
     return holder[0]
 
 
-def start_worker(srv, experiment: str, name: str, log: Path, *extra: str, epoch_s: float = 0.0):
+def start_worker(srv, experiment: str, name: str, log: Path, *extra: str, epoch_s: float = 0.0, command: str = TRAIN):
     """An ``hpo-runner worker`` process (its output in ``<log>.<name>``)."""
     env = {**os.environ, "HPO_TEST_LOG": str(log), "HPO_TEST_EPOCH_S": str(epoch_s), "PYTHONPATH": str(ROOT)}
     args = [sys.executable, str(ROOT / "hpo_runner.py"), "worker", "--server", srv.url, "--experiment", experiment,
-            "--command", TRAIN, "--token", TOKEN, "--worker-id", name, "--poll", "0.05", "--grace", "5",
+            "--command", command, "--token", TOKEN, "--worker-id", name, "--poll", "0.05", "--grace", "5",
             *extra]  # fmt: skip
     out = open(f"{log}.{name}", "ab")  # noqa: SIM115 - kept open for the process's life
     return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=ROOT)
@@ -311,3 +311,29 @@ def test_a_killed_server_resumes_the_external_experiment_with_nothing_lost_or_co
     ran = {(r[2], r[3]) for r in trained(log)}
     assert {attempt for _, attempt in ran} == {1}  # the leases outlived the server: no trial ran twice
     assert len(ran) == 6
+
+
+def test_the_worker_ends_a_command_that_ignores_the_stop(server, tmp_path):  # noqa: F811
+    experiment = create(server, INTERVAL, workers=1, max_trials=1)
+    log = tmp_path / "pids.log"
+    stubborn = f"{sys.executable} {ROOT / 'tests' / 'workers_stubborn.py'} {{x}}"
+    worker = start_worker(server, experiment, "w1", log, "--grace", "0.5", command=stubborn)
+    assert worker.wait(120) == 0, Path(f"{log}.w1").read_text()
+    pid = int(log.read_text().split()[0])
+    wait_for(lambda: not alive(pid), "the command killed")  # SIGTERM ignored: SIGKILL after the grace
+    [(_, status, epochs, early, accuracy)] = stored_trials(server)
+    assert (status, epochs, early, accuracy) == ("ok", 2, True, 0.3)  # what it trained when the rule stopped it
+    assert "early_terminated on the server; its command was ended" in Path(f"{log}.w1").read_text()
+
+
+def test_a_command_that_exits_without_completing_fails_its_trial(server, tmp_path):  # noqa: F811
+    experiment = create(server, {}, workers=1, max_trials=1)
+    log = tmp_path / "none.log"
+    crash = f"{sys.executable} -c 'import sys; sys.exit(3)' {{x}}"
+    worker = start_worker(server, experiment, "w1", log, command=crash)
+    assert worker.wait(120) == 0, Path(f"{log}.w1").read_text()
+    assert [t[1] for t in stored_trials(server)] == ["failed"]
+    db = sqlite3.connect(f"file:{server.results / 'hpo.sqlite'}?mode=ro", uri=True)
+    assert db.execute("SELECT note FROM trials").fetchone()[0] == (
+        "failed: the command exited with code 3 without completing the trial"
+    )
