@@ -197,3 +197,5 @@ def worker(
         Worker(server, url, experiment, template, name, poll, grace).run()
     except ServerError as exc:
         raise click.ClickException(f"the server refused: {exc}") from None
+    except OSError as exc:  # still unreachable after the client's retries
+        raise click.ClickException(f"cannot reach the server {url}: {exc.strerror or exc}") from None
