@@ -78,7 +78,7 @@ class ExternalBackend:
             self._live[row.id] = live = _Live(ticket, row.attempt, [])
             self._ids[id(ticket)] = row.id
             if row.status in ("running", "stopped"):
-                answered = [(e, a, x) for e, a, x in self.store.reports(row.id, row.attempt)]
+                answered = self.store.reports(row.id, row.attempt)
                 live.curve = [a for _, a, _ in answered]
                 ticket.reported = max((e for e, _, x in answered if x and not x["stop"]), default=ticket.reported)
             if row.status in ("completed", "failed", "stopped"):
@@ -90,20 +90,20 @@ class ExternalBackend:
         if row.status == "stopped":
             live.ticket.verdict = result.get("verdict", "stop")
             live.ticket.etr = {**live.ticket.etr, **result.get("etr", {})}
-            return stopped_outcome(live.curve, result.get("exec_time", 0.0))
+            return stopped_outcome(result.get("curve", live.curve), result.get("exec_time", 0.0))
         return _outcome(result)
 
     def next_event(self) -> Event:
         """The next report awaiting a verdict or trial end (ExperimentStopped once the experiment is stopped)."""
         while True:
+            if self._stopping.is_set():
+                raise ExperimentStopped(f"experiment {self.experiment} stopped")
             if self._ready:
                 event = self._ready.popleft()
             else:
                 try:
                     event = self._events.get(timeout=POLL)
                 except queue.Empty:
-                    if self._stopping.is_set():
-                        raise ExperimentStopped(f"experiment {self.experiment} stopped") from None
                     continue
             if isinstance(event, Finished):
                 with self._lock:
@@ -138,7 +138,7 @@ class ExternalBackend:
     def _stop(self, trial_id: str, live: _Live, ticket: Ticket) -> None:
         """End a stopped trial now (under the lock): stored as stopped, handed to the loop as finished."""
         seconds = self.store.clock() - self.store.claimed_at(trial_id, live.attempt)
-        result = {"verdict": ticket.verdict or "stop", "etr": ticket.etr, "exec_time": seconds}
+        result = {"verdict": ticket.verdict or "stop", "etr": ticket.etr, "exec_time": seconds, "curve": live.curve}
         try:
             _, ended = self.store.end(trial_id, live.attempt, "stopped", result)
         except Conflict:
