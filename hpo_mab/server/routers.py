@@ -20,4 +20,5 @@ ROUTERS: list[RouterSpec] = [
     RouterSpec("hpo_mab.server.routes_meta:router"),
     RouterSpec("hpo_mab.server.routes_experiments:router"),
     RouterSpec("hpo_mab.server.events:router"),
+    RouterSpec("hpo_mab.server.routes_workers:router"),
 ]
