@@ -1,14 +1,18 @@
 """Time of one suggestion per arm (fit + acquisition over a 20,000-candidate pool, 9 hyperparameters).
 
-    python benchmarks/ask_overhead.py [--sizes 100 200 500] [--steps 9] [--pool 20000] [--no-peers]
+    python benchmarks/ask_overhead.py [--sizes 100 200 500] [--steps 9] [--warmup 6] [--pool 20000] [--no-peers]
 
 For each history size n, every arm proposes ``--steps`` times in a row, the history growing by one
-evaluation between proposals (as in a run: warm starts and caches are those of a real step), and
-the median, p90 and mean of those proposal times are printed. With the optional ``bench`` extra
-installed (``pip install -e ".[bench]"`` plus ``torch==2.13.0`` for Optuna's GPSampler), the same is
-measured for Optuna's GPSampler and TPESampler, scikit-optimize's gp_hedge and SMAC3's HPO facade
-(ask after tell, on the same history). Times are wall-clock on a shared machine: compare ratios
-within one run.
+evaluation between proposals, and the median, p90 and mean of those proposal times are printed.
+The timed steps start in the state a real run reaches: ``--warmup`` untimed steps first (at least
+one per arm of a DIV strategy), so every arm's model has been fitted (hyperparameters, warm
+starts, the pool's correlations) and a Hedge strategy has its previous nominees pending, to be
+credited by the refitted models in the first timed step. A last table gives the ratios that the
+targets are about: a six-arm DIV-HEDGE step over a GP-EI step, and Optuna's GPSampler over GP-EI.
+With the optional ``bench`` extra installed (``pip install -e ".[bench]"`` plus ``torch==2.13.0``
+for Optuna's GPSampler), the same is measured for Optuna's GPSampler and TPESampler,
+scikit-optimize's gp_hedge and SMAC3's HPO facade (ask after tell, on the same history). Times are
+wall-clock on a shared machine: compare ratios within one run.
 """
 
 from __future__ import annotations
@@ -81,21 +85,25 @@ def summary(times: list[float]) -> tuple[float, float, float]:
     return float(np.median(ms)), float(np.percentile(ms, 90)), float(ms.mean())
 
 
-def time_arm(model: str, spec: str, pool: CandidatePool, errors: np.ndarray, order: np.ndarray, n: int, steps: int):
+def time_arm(
+    model: str, spec: str, pool: CandidatePool, errors: np.ndarray, order: np.ndarray, n: int, steps: int, warmup: int
+):
     """Times of one step (propose + update) of one of our arms, or of a six-arm DIV strategy.
 
-    The history grows along a fixed random order, so every system sees the same data; steps are
-    timed at history sizes n .. n + steps - 1, after one untimed warm-up step.
+    The history grows along a fixed random order, so every system sees the same data; ``warmup``
+    untimed steps (at least one per arm) bring the strategy to the state of a real run, then steps
+    are timed at history sizes n .. n + steps - 1.
     """
     (strategy,) = method_of(*resolve_mode(model, spec), RunConf()).strategies(RunConf(), SPACE, False, None)
     rng = np.random.default_rng(0)
     history = History()
     pool.reset()
-    for position in order[: n - 1]:
+    warmup = max(warmup, len(strategy.arms))
+    for position in order[: n - warmup]:
         history.add(int(position), float(errors[position]), 100.0)
         pool.remaining[position] = False
     times = []
-    for step in range(steps + 1):
+    for step in range(warmup + steps):
         start = time.perf_counter()
         decision = strategy.propose(len(history), history, pool, rng, 0.0)
         position = decision.proposal.position
@@ -103,7 +111,7 @@ def time_arm(model: str, spec: str, pool: CandidatePool, errors: np.ndarray, ord
         elapsed = time.perf_counter() - start
         history.add(position, float(errors[position]), 100.0)
         pool.remaining[position] = False
-        if step > 0:  # the first step is the warm-up (imports, first fit with restarts)
+        if step >= warmup:  # the warm-up: imports, first fits with restarts, every arm's model fitted
             times.append(elapsed)
     return times
 
@@ -203,6 +211,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 200, 500])
     parser.add_argument("--steps", type=int, default=9)
+    parser.add_argument("--warmup", type=int, default=6, help="untimed steps first (at least one per arm)")
     parser.add_argument("--pool", type=int, default=20000)
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--only", nargs="*", default=None, help="arm or peer names to run (default: all)")
@@ -222,7 +231,7 @@ def main() -> None:
         if args.only and name not in args.only:
             continue
         for n in args.sizes:
-            rows.append((name, n, *summary(time_arm(model, spec, pool, errors, order, n, args.steps))))
+            rows.append((name, n, *summary(time_arm(model, spec, pool, errors, order, n, args.steps, args.warmup))))
             print(f"  {rows[-1][0]} @{n}: {rows[-1][2]:.1f} ms", file=sys.stderr, flush=True)
     for name, timer in ({} if args.no_peers else peers()).items():
         if args.only and name not in args.only:
@@ -245,6 +254,32 @@ def main() -> None:
             for n in args.sizes
         ]
         print(f"| {system} | " + " | ".join(cells) + " |")
+    print_ratios(wide, args.sizes)
+
+
+RATIOS = [
+    ("DIV-HEDGE step / GP-EI step (target <= 2)", "hpo-mab DIV-HEDGE (6 arms)", "hpo-mab GP-EI"),
+    ("Optuna GPSampler / GP-EI step (target >= 5)", "Optuna GPSampler", "hpo-mab GP-EI"),
+]
+
+
+def print_ratios(wide: pd.DataFrame, sizes: list[int]) -> None:
+    """The targets' ratios (median and mean) for the systems measured."""
+    lines = []
+    for label, top, bottom in RATIOS:
+        if top not in wide.index or bottom not in wide.index:
+            continue
+        cells = [
+            f"{wide.loc[top, ('median', n)] / wide.loc[bottom, ('median', n)]:.2f} / "
+            f"{wide.loc[top, ('mean', n)] / wide.loc[bottom, ('mean', n)]:.2f}"
+            for n in sizes
+        ]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    if lines:
+        print()
+        print("| ratio | " + " | ".join(f"n={n} median / mean" for n in sizes) + " |")
+        print("|---|" + "---|" * len(sizes))
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":
