@@ -4,6 +4,8 @@
 
 For each history size n, every arm proposes ``--steps`` times in a row, the history growing by one
 evaluation between proposals, and the median, p90 and mean of those proposal times are printed.
+Our systems' steps are interleaved (step k of each in turn), so that a busy machine slows them alike;
+``--cpu`` times them by the process's CPU time instead (preemption on a shared machine left out).
 The timed steps start in the state a real run reaches: ``--warmup`` untimed steps first (at least
 one per arm of a DIV strategy), so every arm's model has been fitted (hyperparameters, warm
 starts, the pool's correlations) and a Hedge strategy has its previous nominees pending, to be
@@ -24,7 +26,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -85,14 +87,22 @@ def summary(times: list[float]) -> tuple[float, float, float]:
     return float(np.median(ms)), float(np.percentile(ms, 90)), float(ms.mean())
 
 
-def time_arm(
-    model: str, spec: str, pool: CandidatePool, errors: np.ndarray, order: np.ndarray, n: int, steps: int, warmup: int
-):
-    """Times of one step (propose + update) of one of our arms, or of a six-arm DIV strategy.
+def arm_steps(
+    model: str,
+    spec: str,
+    pool: CandidatePool,
+    errors: np.ndarray,
+    order: np.ndarray,
+    n: int,
+    steps: int,
+    warmup: int,
+    cpu: bool = False,
+) -> Iterator[float]:
+    """Times of the steps (propose + update) of one of our arms, or of a six-arm DIV strategy, one by one.
 
     The history grows along a fixed random order, so every system sees the same data; ``warmup``
     untimed steps (at least one per arm) bring the strategy to the state of a real run, then steps
-    are timed at history sizes n .. n + steps - 1.
+    are timed at history sizes n .. n + steps - 1 (``cpu``: the process's CPU time, not wall time).
     """
     (strategy,) = method_of(*resolve_mode(model, spec), RunConf()).strategies(RunConf(), SPACE, False, None)
     rng = np.random.default_rng(0)
@@ -102,17 +112,29 @@ def time_arm(
     for position in order[: n - warmup]:
         history.add(int(position), float(errors[position]), 100.0)
         pool.remaining[position] = False
-    times = []
+    clock = time.process_time if cpu else time.perf_counter
     for step in range(warmup + steps):
-        start = time.perf_counter()
+        start = clock()
         decision = strategy.propose(len(history), history, pool, rng, 0.0)
         position = decision.proposal.position
         strategy.update(decision, float(errors[position]), history)
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         history.add(position, float(errors[position]), 100.0)
         pool.remaining[position] = False
         if step >= warmup:  # the warm-up: imports, first fits with restarts, every arm's model fitted
-            times.append(elapsed)
+            yield elapsed
+
+
+def time_arms(
+    arms: list[tuple[str, str]], pool: CandidatePool, errors: np.ndarray, order: np.ndarray, n: int, args
+) -> list[list[float]]:
+    """The step times of several of our systems at size n, their steps interleaved (step k of each, in turn),
+    so that a busy machine slows them alike and their ratios hold."""
+    runs = [arm_steps(m, s, pool.fresh_copy(), errors, order, n, args.steps, args.warmup, args.cpu) for m, s in arms]
+    times: list[list[float]] = [[] for _ in arms]
+    for _ in range(args.steps):
+        for run, out in zip(runs, times, strict=True):
+            out.append(next(run))
     return times
 
 
@@ -184,6 +206,12 @@ def time_smac(configs: list[dict], errors: list[float], n: int, steps: int) -> l
     return times
 
 
+def label(model: str, spec: str) -> str:
+    """The table's name of one of our systems."""
+    name = f"hpo-mab {model}-{spec}" if model != "RANDOM" else "hpo-mab RANDOM"
+    return name + (" (6 arms)" if model == "DIV" else "")
+
+
 def peers() -> dict[str, Callable]:
     """The peer systems importable here."""
     found = {}
@@ -212,6 +240,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 200, 500])
     parser.add_argument("--steps", type=int, default=9)
     parser.add_argument("--warmup", type=int, default=6, help="untimed steps first (at least one per arm)")
+    parser.add_argument("--cpu", action="store_true", help="our systems' CPU time instead of wall time (busy machines)")
     parser.add_argument("--pool", type=int, default=20000)
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--only", nargs="*", default=None, help="arm or peer names to run (default: all)")
@@ -225,13 +254,11 @@ def main() -> None:
     configs = [pool.config(int(i)) for i in order[:need]]
     errs = [float(errors[i]) for i in order[:need]]
     rows = []
-    for model, spec in ARMS:
-        name = f"hpo-mab {model}-{spec}" if model != "RANDOM" else "hpo-mab RANDOM"
-        name += " (6 arms)" if model == "DIV" else ""
-        if args.only and name not in args.only:
-            continue
-        for n in args.sizes:
-            rows.append((name, n, *summary(time_arm(model, spec, pool, errors, order, n, args.steps, args.warmup))))
+    ours = [(m, s, label(m, s)) for m, s in ARMS if not args.only or label(m, s) in args.only]
+    for n in args.sizes:
+        timed = time_arms([(m, s) for m, s, _ in ours], pool, errors, order, n, args)
+        for (_, _, name), times in zip(ours, timed, strict=True):
+            rows.append((name, n, *summary(times)))
             print(f"  {rows[-1][0]} @{n}: {rows[-1][2]:.1f} ms", file=sys.stderr, flush=True)
     for name, timer in ({} if args.no_peers else peers()).items():
         if args.only and name not in args.only:
