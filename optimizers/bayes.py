@@ -224,8 +224,8 @@ class ModelArmOptimizer:
         if self.refiner is not None and pool.continuous and scale is None:
             refined = self._refine(post, history, pool, remaining, rng)
             if refined is not None and refined.value > value:
-                return Proposal(-1, {**internals, "refined_value": refined.value, "refined_from": refined.start},
-                                config=refined.config)  # fmt: skip
+                extra = {"refined_value": refined.value, "refined_from": refined.start}
+                return Proposal(-1, {**internals, **extra}, config=refined.config)
         return Proposal(position, internals)
 
     def _refine(

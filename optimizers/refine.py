@@ -32,7 +32,7 @@ FIRST_SCALE = 0.1  # of the unit coordinates
 
 @dataclass(frozen=True)
 class Refined:
-    """A configuration off the pool, its acquisition value, and the pool id it was refined from (-1: the incumbent)."""
+    """A configuration off the pool, its acquisition value, and the id of the candidate it was refined from."""
 
     config: dict
     value: float
