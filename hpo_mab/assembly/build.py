@@ -116,9 +116,20 @@ class Assembly:
         """True when trials may be stopped early (traces then record the stops)."""
         return self.rule_name != "None" or self.peer_rules
 
+    @property
+    def refines(self) -> bool:
+        """True when our arms may propose configurations off the pool (run_conf ``refine``, a problem that
+        evaluates any configuration; peers keep to the pool)."""
+        from hpo_mab.optimizers.options import RefineOptions
+
+        enabled = bool(self.run_conf.get(RefineOptions).enabled)
+        return enabled and getattr(self.problem, "continuous", False) and self.method.peer is None
+
     def pool(self) -> CandidatePool:
-        """A fresh candidate pool for one repetition."""
-        return self.problem.pool()
+        """A fresh candidate pool for one repetition (continuous when the arms refine off it)."""
+        pool = self.problem.pool()
+        pool.continuous = self.refines
+        return pool
 
     def plan(self, keep_internals: bool = False) -> LoopPlan:
         """How the loop runs a repetition of this assembly."""
