@@ -238,8 +238,9 @@ def cli(
     hartmann6, ...), a YAHPO surrogate (yahpo:lcbench:3945), the name of an hp_conf in the -hc
     folder, or a path to an hp_conf file; `hpo_runner.py surrogates list` shows them all. Other
     commands: `surrogates list|show|materialize`, `compare`, `report`, `runs [show ID]`, `serve` (the
-    REST API). Exit codes: 0 done, 1 unexpected error, 2 bad input, 3 a GOAL run stopped at its cap
-    without reaching the goal, 130 interrupted (stored trials are kept).
+    REST API), `worker` (a pull worker of an external experiment). Exit codes: 0 done, 1 unexpected
+    error, 2 bad input, 3 a GOAL run stopped at its cap without reaching the goal, 130 interrupted
+    (stored trials are kept).
     """
     from hpo_mab.assembly.request import RunRequest
     from hpo_mab.commands.run import run_request
@@ -288,6 +289,7 @@ SUBCOMMANDS = {  # name -> where its click command lives (imported only when use
     "report": "hpo_mab.commands.compare:report",
     "runs": "hpo_mab.commands.runs:runs",
     "serve": "hpo_mab.commands.serve:serve",
+    "worker": "hpo_mab.commands.worker:worker",
 }
 INTERRUPTED = {  # what an interrupted command kept, and how to go on (by subcommand; None: the optimiser)
     None: "interrupted: finished trials are stored; run again with -r to resume",

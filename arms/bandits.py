@@ -245,12 +245,13 @@ class Hedge(Bandit):
         nominations = [safe_propose(arm, history, pool, rng) for arm in self.arms]
         probs = self.probabilities()
         index = int(rng.choice(len(self.arms), p=probs))
-        self.nominees = [int(p.position) for p, _, _ in nominations]
+        # a nominee off the pool (a refined configuration) is kept as its configuration, recorded as None
+        self.nominees = [dict(p.config) if p.off_pool else int(p.position) for p, _, _ in nominations]
         proposal, label, note = nominations[index]
         record = self._record(
             probabilities=[float(p) for p in probs],
             gains=list(self.gains),
-            nominees=[int(pool.ids[n]) for n in self.nominees],
+            nominees=[None if isinstance(n, dict) else int(pool.ids[n]) for n in self.nominees],
         )
         return Decision(index, proposal, label, note, {"strategy": self.name, **record})
 
@@ -259,6 +260,9 @@ class Hedge(Bandit):
         raw = []
         for arm, nominee in zip(self.arms, self.nominees, strict=True):
             if self.oracle is not None:
+                if isinstance(nominee, dict):  # off the pool: no table row to look up
+                    raw.append(math.nan)
+                    continue
                 error = self.oracle(int(pool.ids[nominee]))
                 raw.append(-(math.log10(max(error, 1e-5)) if self.log_scale else error))
                 continue
@@ -274,7 +278,7 @@ class Hedge(Bandit):
                 LOGGER.warning("%s: crediting skipped (%s: %s)", arm.name, type(exc).__name__, exc)
                 raw.append(math.nan)
                 continue
-            raw.append(-float(post.mean[nominee]))
+            raw.append(-post.prediction.mean_at(pool, nominee))
         credits = np.asarray(raw, dtype=float)
         finite = np.isfinite(credits)
         if finite.sum() >= 2 and np.ptp(credits[finite]) > 0:
@@ -295,4 +299,5 @@ class Hedge(Bandit):
         """Restore them."""
         super().set_state(state)
         self.gains = list(state["gains"])
-        self.nominees = None if state["nominees"] is None else list(state["nominees"])
+        nominees = state["nominees"]
+        self.nominees = None if nominees is None else [n if isinstance(n, dict) else int(n) for n in nominees]

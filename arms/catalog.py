@@ -41,10 +41,13 @@ class ArmContext(NamedTuple):
 
 def _model_arm(label: str, family: str, acquisition: str, transform: Transform, ctx: ArmContext) -> Any:
     from hpo_mab.optimizers.bayes import ModelArmOptimizer
-    from hpo_mab.optimizers.options import AcquisitionOptions
+    from hpo_mab.optimizers.options import AcquisitionOptions, RefineOptions
+    from hpo_mab.optimizers.refine import Refiner
 
     kappa = float(ctx.run_conf.get(AcquisitionOptions).kappa)
-    return ModelArmOptimizer(label, family, transform, acquisition, ctx.cache, kappa, ctx.time_penalty)
+    refine = ctx.run_conf.get(RefineOptions)
+    refiner = Refiner(acquisition, kappa, int(refine.starts), int(refine.max_iter)) if refine.enabled else None
+    return ModelArmOptimizer(label, family, transform, acquisition, ctx.cache, kappa, ctx.time_penalty, refiner)
 
 
 def _tpe_arm(label: str, family: str, acquisition: str, transform: Transform, ctx: ArmContext) -> Any:

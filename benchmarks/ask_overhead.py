@@ -1,14 +1,20 @@
 """Time of one suggestion per arm (fit + acquisition over a 20,000-candidate pool, 9 hyperparameters).
 
-    python benchmarks/ask_overhead.py [--sizes 100 200 500] [--steps 9] [--pool 20000] [--no-peers]
+    python benchmarks/ask_overhead.py [--sizes 100 200 500] [--steps 9] [--warmup 6] [--pool 20000] [--no-peers]
 
 For each history size n, every arm proposes ``--steps`` times in a row, the history growing by one
-evaluation between proposals (as in a run: warm starts and caches are those of a real step), and
-the median, p90 and mean of those proposal times are printed. With the optional ``bench`` extra
-installed (``pip install -e ".[bench]"`` plus ``torch==2.13.0`` for Optuna's GPSampler), the same is
-measured for Optuna's GPSampler and TPESampler, scikit-optimize's gp_hedge and SMAC3's HPO facade
-(ask after tell, on the same history). Times are wall-clock on a shared machine: compare ratios
-within one run.
+evaluation between proposals, and the median, p90 and mean of those proposal times are printed.
+Our systems' steps are interleaved (step k of each in turn), so that a busy machine slows them alike;
+``--cpu`` times them by the process's CPU time instead (preemption on a shared machine left out).
+The timed steps start in the state a real run reaches: ``--warmup`` untimed steps first (at least
+one per arm of a DIV strategy), so every arm's model has been fitted (hyperparameters, warm
+starts, the pool's correlations) and a Hedge strategy has its previous nominees pending, to be
+credited by the refitted models in the first timed step. A last table gives the ratios that the
+targets are about: a six-arm DIV-HEDGE step over a GP-EI step, and Optuna's GPSampler over GP-EI.
+With the optional ``bench`` extra installed (``pip install -e ".[bench]"`` plus ``torch==2.13.0``
+for Optuna's GPSampler), the same is measured for Optuna's GPSampler and TPESampler,
+scikit-optimize's gp_hedge and SMAC3's HPO facade (ask after tell, on the same history). Times are
+wall-clock on a shared machine: compare ratios within one run.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -81,30 +87,54 @@ def summary(times: list[float]) -> tuple[float, float, float]:
     return float(np.median(ms)), float(np.percentile(ms, 90)), float(ms.mean())
 
 
-def time_arm(model: str, spec: str, pool: CandidatePool, errors: np.ndarray, order: np.ndarray, n: int, steps: int):
-    """Times of one step (propose + update) of one of our arms, or of a six-arm DIV strategy.
+def arm_steps(
+    model: str,
+    spec: str,
+    pool: CandidatePool,
+    errors: np.ndarray,
+    order: np.ndarray,
+    n: int,
+    steps: int,
+    warmup: int,
+    cpu: bool = False,
+) -> Iterator[float]:
+    """Times of the steps (propose + update) of one of our arms, or of a six-arm DIV strategy, one by one.
 
-    The history grows along a fixed random order, so every system sees the same data; steps are
-    timed at history sizes n .. n + steps - 1, after one untimed warm-up step.
+    The history grows along a fixed random order, so every system sees the same data; ``warmup``
+    untimed steps (at least one per arm) bring the strategy to the state of a real run, then steps
+    are timed at history sizes n .. n + steps - 1 (``cpu``: the process's CPU time, not wall time).
     """
     (strategy,) = method_of(*resolve_mode(model, spec), RunConf()).strategies(RunConf(), SPACE, False, None)
     rng = np.random.default_rng(0)
     history = History()
     pool.reset()
-    for position in order[: n - 1]:
+    warmup = max(warmup, len(strategy.arms))
+    for position in order[: n - warmup]:
         history.add(int(position), float(errors[position]), 100.0)
         pool.remaining[position] = False
-    times = []
-    for step in range(steps + 1):
-        start = time.perf_counter()
+    clock = time.process_time if cpu else time.perf_counter
+    for step in range(warmup + steps):
+        start = clock()
         decision = strategy.propose(len(history), history, pool, rng, 0.0)
         position = decision.proposal.position
         strategy.update(decision, float(errors[position]), history)
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         history.add(position, float(errors[position]), 100.0)
         pool.remaining[position] = False
-        if step > 0:  # the first step is the warm-up (imports, first fit with restarts)
-            times.append(elapsed)
+        if step >= warmup:  # the warm-up: imports, first fits with restarts, every arm's model fitted
+            yield elapsed
+
+
+def time_arms(
+    arms: list[tuple[str, str]], pool: CandidatePool, errors: np.ndarray, order: np.ndarray, n: int, args
+) -> list[list[float]]:
+    """The step times of several of our systems at size n, their steps interleaved (step k of each, in turn),
+    so that a busy machine slows them alike and their ratios hold."""
+    runs = [arm_steps(m, s, pool.fresh_copy(), errors, order, n, args.steps, args.warmup, args.cpu) for m, s in arms]
+    times: list[list[float]] = [[] for _ in arms]
+    for _ in range(args.steps):
+        for run, out in zip(runs, times, strict=True):
+            out.append(next(run))
     return times
 
 
@@ -176,6 +206,12 @@ def time_smac(configs: list[dict], errors: list[float], n: int, steps: int) -> l
     return times
 
 
+def label(model: str, spec: str) -> str:
+    """The table's name of one of our systems."""
+    name = f"hpo-mab {model}-{spec}" if model != "RANDOM" else "hpo-mab RANDOM"
+    return name + (" (6 arms)" if model == "DIV" else "")
+
+
 def peers() -> dict[str, Callable]:
     """The peer systems importable here."""
     found = {}
@@ -203,6 +239,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 200, 500])
     parser.add_argument("--steps", type=int, default=9)
+    parser.add_argument("--warmup", type=int, default=6, help="untimed steps first (at least one per arm)")
+    parser.add_argument("--cpu", action="store_true", help="our systems' CPU time instead of wall time (busy machines)")
     parser.add_argument("--pool", type=int, default=20000)
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--only", nargs="*", default=None, help="arm or peer names to run (default: all)")
@@ -216,13 +254,11 @@ def main() -> None:
     configs = [pool.config(int(i)) for i in order[:need]]
     errs = [float(errors[i]) for i in order[:need]]
     rows = []
-    for model, spec in ARMS:
-        name = f"hpo-mab {model}-{spec}" if model != "RANDOM" else "hpo-mab RANDOM"
-        name += " (6 arms)" if model == "DIV" else ""
-        if args.only and name not in args.only:
-            continue
-        for n in args.sizes:
-            rows.append((name, n, *summary(time_arm(model, spec, pool, errors, order, n, args.steps))))
+    ours = [(m, s, label(m, s)) for m, s in ARMS if not args.only or label(m, s) in args.only]
+    for n in args.sizes:
+        timed = time_arms([(m, s) for m, s, _ in ours], pool, errors, order, n, args)
+        for (_, _, name), times in zip(ours, timed, strict=True):
+            rows.append((name, n, *summary(times)))
             print(f"  {rows[-1][0]} @{n}: {rows[-1][2]:.1f} ms", file=sys.stderr, flush=True)
     for name, timer in ({} if args.no_peers else peers()).items():
         if args.only and name not in args.only:
@@ -245,6 +281,32 @@ def main() -> None:
             for n in args.sizes
         ]
         print(f"| {system} | " + " | ".join(cells) + " |")
+    print_ratios(wide, args.sizes)
+
+
+RATIOS = [
+    ("DIV-HEDGE step / GP-EI step (target <= 2)", "hpo-mab DIV-HEDGE (6 arms)", "hpo-mab GP-EI"),
+    ("Optuna GPSampler / GP-EI step (target >= 5)", "Optuna GPSampler", "hpo-mab GP-EI"),
+]
+
+
+def print_ratios(wide: pd.DataFrame, sizes: list[int]) -> None:
+    """The targets' ratios (median and mean) for the systems measured."""
+    lines = []
+    for label, top, bottom in RATIOS:
+        if top not in wide.index or bottom not in wide.index:
+            continue
+        cells = [
+            f"{wide.loc[top, ('median', n)] / wide.loc[bottom, ('median', n)]:.2f} / "
+            f"{wide.loc[top, ('mean', n)] / wide.loc[bottom, ('mean', n)]:.2f}"
+            for n in sizes
+        ]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    if lines:
+        print()
+        print("| ratio | " + " | ".join(f"n={n} median / mean" for n in sizes) + " |")
+        print("|---|" + "---|" * len(sizes))
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":

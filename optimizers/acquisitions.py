@@ -8,6 +8,8 @@ With u = (best - mu - xi) / sigma:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.special import ndtr
 
@@ -57,4 +59,20 @@ def acquisition(name: str, mu: np.ndarray, sigma: np.ndarray, best: float, kappa
         return probability_of_improvement(mu, sigma, best)
     if name == "UCB":
         return upper_confidence_bound(mu, sigma, kappa)
+    raise ValueError(f"unknown acquisition {name!r}; expected one of {ACQUISITIONS}")
+
+
+def acquisition_gradient(
+    name: str, mu: float, sigma: float, best: float, kappa: float = 1.0
+) -> tuple[float, float, float]:
+    """(value, d value / d mu, d value / d sigma) of acquisition ``name`` at one point."""
+    if name == "UCB":
+        return -mu + kappa * sigma, -1.0, kappa
+    sigma = max(sigma, SIGMA_FLOOR)
+    u = (best - mu) / sigma
+    cdf, pdf = float(ndtr(u)), math.exp(-0.5 * u * u) / math.sqrt(2 * math.pi)
+    if name == "EI":
+        return sigma * (u * cdf + pdf), -cdf, pdf
+    if name == "PI":
+        return cdf, -pdf / sigma, -pdf * u / sigma
     raise ValueError(f"unknown acquisition {name!r}; expected one of {ACQUISITIONS}")

@@ -57,7 +57,7 @@ class History:
 
     def features(self, pool: CandidatePool, kind: str = "unit") -> np.ndarray:
         """Encoded features of the evaluated candidates (see ``CandidatePool.encoding``)."""
-        return pool.encoding(kind)[self.positions]
+        return pool.rows(self.positions, kind)
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,19 @@ class Proposal:
     """The optimizer's choice: a pool position, plus what it computed on the way (for ``-p``).
 
     ``max_epochs``: train at most this many epochs (a multi-fidelity optimizer's budget); None: all.
+    ``config``: a configuration off the pool (a continuous pool, see ``CandidatePool.add``);
+    ``position`` is then -1 until the loop adds it.
     """
 
     position: int
     internals: dict[str, Any] = field(default_factory=dict)
     max_epochs: int | None = None
+    config: dict | None = None
+
+    @property
+    def off_pool(self) -> bool:
+        """True when the proposal is a configuration off the pool."""
+        return self.config is not None
 
 
 class Optimizer(Protocol):
@@ -83,9 +91,12 @@ class Optimizer(Protocol):
 
 
 def nearest_remaining(space: SearchSpace, pool: CandidatePool, config: dict) -> Proposal:
-    """The remaining candidate nearest (in the model encoding) to a configuration proposed off the pool."""
+    """The remaining candidate nearest (in the model encoding) to a configuration proposed off the pool,
+    or the configuration itself where the pool is continuous."""
     import pandas as pd
 
+    if pool.continuous:
+        return Proposal(-1, {"proposed": config}, config=config)
     remaining = pool.remaining_positions()
     if len(remaining) == 0:
         raise LookupError("the candidate pool is exhausted")

@@ -16,6 +16,7 @@ import numpy as np
 
 from hpo_mab.optimizers.acquisitions import acquisition, upper_bound
 from hpo_mab.optimizers.base import History, Proposal
+from hpo_mab.optimizers.refine import Refined, Refiner
 from hpo_mab.optimizers.transforms import Transform
 from hpo_mab.searchspace.space import CandidatePool
 
@@ -53,9 +54,10 @@ class Prediction:
     still beat the best exact value, so the argmax is exact at a fraction of the cost.
     """
 
-    def __init__(self, surrogate: Surrogate, x: np.ndarray) -> None:
+    def __init__(self, surrogate: Surrogate, x: np.ndarray, kind: str = "unit") -> None:
         self._x = x
         self._rows = None
+        self._surrogate, self._kind = surrogate, kind
         if getattr(surrogate, "supports_lazy_variance", False):
             self.mean, self.var_bound = surrogate.predict_mean(x)
             self._var = np.full(len(x), np.nan)
@@ -78,6 +80,12 @@ class Prediction:
     def var(self) -> np.ndarray:
         """Variances of every candidate."""
         return self.variance(np.arange(len(self._var)))
+
+    def mean_at(self, pool: CandidatePool, nominee: int | dict) -> float:
+        """The mean at a pool position, or at a configuration off the pool (predicted by the same fit)."""
+        if not isinstance(nominee, dict):
+            return float(self.mean[nominee])
+        return float(self._surrogate.predict(pool.encode_configs([nominee], self._kind))[0][0])
 
 
 @dataclass
@@ -155,7 +163,7 @@ class ModelCache:
         kind = getattr(surrogate, "representation", "unit")
         surrogate.fit(history.features(pool, kind), targets, rng)
         self.fits += 1
-        prediction = Prediction(surrogate, pool.encoding(kind))
+        prediction = Prediction(surrogate, pool.encoding(kind), kind)
         self._predictions[key] = (len(history), history.lineage, prediction)
         return prediction
 
@@ -197,9 +205,11 @@ class ModelArmOptimizer:
     cache: ModelCache
     kappa: float = 1.0
     time_penalty: bool = False
+    refiner: Refiner | None = None  # refinement off the pool (run_conf ``refine``), on continuous pools
 
     def propose(self, history: History, pool: CandidatePool, rng: np.random.Generator) -> Proposal:
-        """Random for the first proposals, then the argmax of the acquisition over the remaining pool."""
+        """Random for the first proposals, then the argmax of the acquisition over the remaining pool
+        (refined off the pool where the pool is continuous and ``refiner`` is set)."""
         remaining = pool.remaining_positions()
         if len(remaining) == 0:
             raise LookupError("the candidate pool is exhausted")
@@ -211,7 +221,23 @@ class ModelArmOptimizer:
         position = int(remaining[choice])
         var = float(post.prediction.variance(np.array([position]))[0])
         internals = {"acq_value": value, "mean": float(post.mean[position]), "var": var, "best": post.best}
+        if self.refiner is not None and pool.continuous and scale is None:
+            refined = self._refine(post, history, pool, remaining, rng)
+            if refined is not None and refined.value > value:
+                extra = {"refined_value": refined.value, "refined_from": refined.start}
+                return Proposal(-1, {**internals, **extra}, config=refined.config)
         return Proposal(position, internals)
+
+    def _refine(
+        self, post: Posterior, history: History, pool: CandidatePool, remaining: np.ndarray, rng: np.random.Generator
+    ) -> Refined | None:
+        """The refiner's best configuration from the best remaining candidates and the incumbent."""
+        values = self._values(post, remaining, None)
+        top = remaining[np.argsort(-values, kind="stable")[: self.refiner.starts]]
+        incumbent = history.positions[int(np.argmin(history.errors))]
+        starts = [int(p) for p in top] + [int(incumbent)]
+        surrogate = self.cache.models[ModelKey(self.model, self.transform)]
+        return self.refiner.refine(surrogate, post.best, pool, starts, rng)
 
     def _values(self, post: Posterior, positions: np.ndarray, scale: np.ndarray | None) -> np.ndarray:
         sigma = np.sqrt(post.prediction.variance(positions))

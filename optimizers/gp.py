@@ -387,6 +387,36 @@ class GaussianProcess:
             return self._y_mean + self._y_std * mu, var
         return self._y_mean + self._y_std * mu, var * self._y_std**2
 
+    def predict_gradient(self, x: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray]:
+        """Mean and latent variance at one point ``x`` (D,), and their gradients with respect to ``x``.
+
+        Under MCMC, of the mixture over the hyperparameter samples (as ``predict``).
+        """
+        x = np.asarray(x, dtype=float)
+        means, variances, dmeans, dvariances = [], [], [], []
+        for fit in self._fits:
+            ls, amp, _, const = self._unpack(fit.theta)
+            diff = (x[None, :] - self._x) / ls  # (n, D), scaled
+            s = SQRT5 * np.sqrt((diff * diff).sum(1))
+            e = np.exp(-s)
+            k = (1.0 + s + s * s / 3.0) * e  # correlations with the observations
+            dk = (-(5.0 / 3.0) * (1.0 + s) * e)[:, None] * diff / ls  # d correlation / dx
+            v = k @ fit.chol_inv_t  # L^-1 k
+            w = fit.chol_inv_t @ v  # K^-1 k
+            latent = amp - amp * amp * float(v @ v)
+            floored = latent <= 1e-12
+            means.append(self._y_mean + self._y_std * (const + amp * float(k @ fit.alpha)))
+            dmeans.append(self._y_std * amp * (dk.T @ fit.alpha))
+            variances.append(max(latent, 1e-12) * self._y_std**2)
+            dvariances.append(np.zeros(len(x)) if floored else -2.0 * amp * amp * (dk.T @ w) * self._y_std**2)
+        if len(means) == 1:
+            return means[0], variances[0], dmeans[0], dvariances[0]
+        m, dm = np.asarray(means), np.asarray(dmeans)
+        mean, dmean = float(m.mean()), dm.mean(axis=0)
+        var = float(np.mean(variances) + m.var())
+        dvar = np.mean(dvariances, axis=0) + 2.0 * (m[:, None] * dm).mean(axis=0) - 2.0 * mean * dmean
+        return mean, var, dmean, dvar
+
     # -- the lazy path (one hyperparameter sample): means everywhere, variances on demand ---------
 
     @property

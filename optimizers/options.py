@@ -18,6 +18,8 @@ MAX_RESTARTS = 100  # L-BFGS-B runs per hyperparameter fit
 MAX_TREES = 1000  # trees of the forest, each fitted and evaluated over the pool per step
 MAX_EI_CANDIDATES = 10_000  # TPE samples scored per proposal
 MAX_KAPPA = 1000.0  # UCB weight of sigma
+MAX_REFINE_STARTS = 100  # local optimisations of the acquisition per proposal
+MAX_REFINE_ITER = 1000  # iterations of each
 
 
 @dataclass(frozen=True)
@@ -79,3 +81,25 @@ class AcquisitionOptions:
 
     SECTION: ClassVar[str | None] = None
     kappa: float = option(1.0, AllOf((Number(positive=True), AtMost(MAX_KAPPA))), "UCB = -mu + kappa * sigma")
+
+
+@dataclass(frozen=True)
+class RefineOptions:
+    """run_conf ``refine: {...}``: the model arms' proposals beyond the candidate pool (continuous spaces).
+
+    Where any configuration can be evaluated (an analytic function, a YAHPO model, a real
+    objective), each GP/RF arm refines its best pool candidates by a local optimisation of its
+    acquisition over the continuous (float) parameters, integer and categorical ones kept at the
+    start's values: L-BFGS-B with the GP's analytic gradients, rounds of shrinking perturbations
+    for the forest. TPE arms propose their own configuration instead of the nearest pool one.
+    A lookup table's rows stay the only candidates.
+    """
+
+    SECTION: ClassVar[str] = "refine"
+    enabled: bool = option(False, Flag(numeric=True), "propose configurations off the pool where the space allows")
+    starts: int = option(
+        5, AllOf((Number(positive=True, integer=True), AtMost(MAX_REFINE_STARTS))), "pool candidates refined per step"
+    )
+    max_iter: int = option(
+        50, AllOf((Number(positive=True, integer=True), AtMost(MAX_REFINE_ITER))), "iterations (rounds) per start"
+    )

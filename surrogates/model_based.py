@@ -46,6 +46,7 @@ class ModelBenchmark:
     """A benchmark whose candidates are sampled and evaluated by a :class:`CurveModel`."""
 
     simulated = True  # replayed on the simulated clock
+    continuous = True  # any configuration of the space can be evaluated (``evaluate_config``)
 
     def __init__(self, name: str, model: CurveModel, pool: PoolSettings) -> None:
         self.name = name
@@ -58,6 +59,7 @@ class ModelBenchmark:
             self.space, pool.num_samples, pool.sample_method, pool.seed, pool.starts_from_default
         )
         self._cache: dict[int, tuple[np.ndarray, float]] = {}
+        self._off_pool: dict[str, tuple[np.ndarray, float]] = {}  # configurations off the pool, by their JSON
         self._all: tuple[np.ndarray, np.ndarray] | None = None
 
     def pool(self) -> CandidatePool:
@@ -80,6 +82,15 @@ class ModelBenchmark:
     def evaluate(self, candidate_id: int, epochs: int | None = None) -> Result:
         """Candidate ``candidate_id`` trained for ``epochs`` (default: all) epochs."""
         curve, seconds = self._curve(candidate_id)
+        return curve_result(curve, seconds, epochs, self.time_scale)
+
+    def evaluate_config(self, config: dict, epochs: int | None = None) -> Result:
+        """Any configuration of the space (a continuous benchmark), trained for ``epochs`` (default: all)."""
+        key = json.dumps(config, sort_keys=True)
+        if key not in self._off_pool:
+            accuracy, seconds = self.model.curves(pd.DataFrame([config], columns=self.space.names, dtype=object))
+            self._off_pool[key] = (accuracy[0], float(seconds[0]))
+        curve, seconds = self._off_pool[key]
         return curve_result(curve, seconds, epochs, self.time_scale)
 
     def evaluate_all(self) -> tuple[np.ndarray, np.ndarray]:

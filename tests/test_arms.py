@@ -139,6 +139,41 @@ def test_time_penalty_prefers_faster_configurations(cli, small_bench, tmp_path):
     assert statistics.mean(times["penalised"][2:]) < 0.75 * statistics.mean(times["plain"][2:])
 
 
+FOREST_CASES = [
+    (20, RFOptions()),
+    (150, RFOptions()),
+    (150, RFOptions(max_features=0.5, min_samples_leaf=2, max_depth=6)),
+]
+
+
+@pytest.mark.parametrize("n, options", FOREST_CASES)
+def test_fast_forest_is_smac3s_random_forest_bit_for_bit(tmp_path, n, options):
+    from smac.model.random_forest import RandomForest
+
+    from hpo_mab.optimizers.rf import FastForest
+
+    bench = small_benchmark(tmp_path)
+    pool = bench.pool()
+    x = pool.encoding("configspace")
+    y = np.array([bench.evaluate(int(i)).error for i in pool.ids])
+    smac = RandomForest(
+        bench.space.configspace,
+        n_trees=options.n_trees,
+        ratio_features=options.max_features,
+        min_samples_split=options.min_samples_split,
+        min_samples_leaf=options.min_samples_leaf,
+        max_depth=options.max_depth if options.max_depth is not None else 2**20,
+        max_leaf_nodes=None,
+        bootstrapping=True,
+        n_jobs=1,
+        seed=4321,
+    )
+    smac.train(x[:n], y[:n].reshape(-1, 1))
+    mean, var = smac.predict_marginalized(x)
+    fast_mean, fast_var = FastForest(options, 4321).fit(x[:n], y[:n]).predict(x)
+    assert np.array_equal(mean.ravel(), fast_mean) and np.array_equal(var.ravel(), fast_var)
+
+
 def test_random_forest_mean_and_variance_across_trees(tmp_path):
     bench = small_benchmark(tmp_path)
     pool = bench.pool()

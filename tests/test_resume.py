@@ -169,3 +169,34 @@ def test_killed_real_objective_run_resubmits_the_trial_in_flight(tmp_path):
     assert [r[0] for r in rows] == list(range(6)) and {r[2] for r in rows} == {"ok"}
     assert len({r[1] for r in rows}) == 6
     assert rows[2][1] == inflight[0]["candidate"]  # the trial in flight at the kill, run again
+
+
+REFINE_CONF = "title: refine\nrefine: {enabled: true, starts: 3, max_iter: 20}\n"
+
+
+@pytest.mark.parametrize(("mode", "spec", "workers"), [("DIV", "HEDGE", "1"), ("DIV", "SEQ", "3"), ("TPE", "EI", "1")])
+def test_killed_refining_run_resumes_to_the_same_trace(tmp_path, mode, spec, workers):
+    """Configurations proposed off the pool (continuous refinement) re-join it on resume with their ids: same trace."""
+    conf = write_conf(tmp_path, REFINE_CONF)
+    args = ["branin", "2", "-m", mode, "-s", spec, "-c", str(conf), "--workers", workers]
+    args += ["--max-trials", "24", "-et", "4d", "--seed", "5"]
+    name = f"branin/T345600S/{mode}-{spec}.refine(2).json"
+
+    def start_refining(results: Path, *extra: str) -> subprocess.Popen:
+        cmd = [sys.executable, str(REPO / "hpo_runner.py"), *args, "--results", str(results), *extra]
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    reference = start_refining(tmp_path / "reference")
+    assert reference.wait(timeout=600) == 0, reference.stderr.read()
+    expected = (tmp_path / "reference" / name).read_bytes()
+    off_pool = [i for rep in json.loads(expected).values() for i in rep["model_idx"] if i >= 20000]
+    assert off_pool  # the arms did propose configurations off the 20,000-point pool
+    results = tmp_path / "killed"
+    proc = start_refining(results)
+    wait_for_trials(results, proc, 30)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert 30 <= stored_trials(results) < 48
+    resumed = start_refining(results, "-r")
+    assert resumed.wait(timeout=600) == 0, resumed.stderr.read()
+    assert (results / name).read_bytes() == expected

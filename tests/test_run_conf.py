@@ -56,8 +56,10 @@ def test_legacy_grid_maps_to_pool(tmp_path):
         (
             {"titel": "x"},
             "FILE: titel: unknown key (expected one of: title, description, arms, bandits, eta, discount, init_eps, "
-            "decay_factor, time_unit, knockout_period, response_shaping, alpha, kappa, gp, rf, tpe, early_term_rule, "
-            "etr, failover, max_failures, stopped_trials, stop_grace, resources, max_retries, search_space, grid)",
+            "decay_factor, time_unit, knockout_period, response_shaping, alpha, kappa, refine, gp, rf, tpe, "
+            "early_term_rule, etr, failover, max_failures, stopped_trials, stop_grace, resources, max_retries, "
+            "heartbeat, lease_ttl, "
+            "search_space, grid)",
         ),
         ({"title": "a b"}, "FILE: title: expected letters, digits and . _ + - only (it names files), got 'a b'"),
         ({"arms": []}, "FILE: arms: expected a non-empty list of {model, acq_func}, got []"),

@@ -19,6 +19,7 @@ from hpo_mab.assembly.methods import Method, method_of, resolve_mode
 from hpo_mab.assembly.request import RunRequest
 from hpo_mab.backends.catalog import BACKENDS, ExecutionRequest, ExecutionSession, backend_for
 from hpo_mab.backends.clock import Overhead
+from hpo_mab.backends.external_options import ExternalTarget
 from hpo_mab.bundled import run_conf_folder
 from hpo_mab.engine.criteria import StopCriterion
 from hpo_mab.engine.loop import LoopPlan, rule_seeds
@@ -115,9 +116,20 @@ class Assembly:
         """True when trials may be stopped early (traces then record the stops)."""
         return self.rule_name != "None" or self.peer_rules
 
+    @property
+    def refines(self) -> bool:
+        """True when our arms may propose configurations off the pool (run_conf ``refine``, a problem that
+        evaluates any configuration; peers keep to the pool)."""
+        from hpo_mab.optimizers.options import RefineOptions
+
+        enabled = bool(self.run_conf.get(RefineOptions).enabled)
+        return enabled and getattr(self.problem, "continuous", False) and self.method.peer is None
+
     def pool(self) -> CandidatePool:
-        """A fresh candidate pool for one repetition."""
-        return self.problem.pool()
+        """A fresh candidate pool for one repetition (continuous when the arms refine off it)."""
+        pool = self.problem.pool()
+        pool.continuous = self.refines
+        return pool
 
     def plan(self, keep_internals: bool = False) -> LoopPlan:
         """How the loop runs a repetition of this assembly."""
@@ -223,12 +235,15 @@ def _is_file(config: str, hp_dir: Path | None) -> bool:
 
 
 def load_objective_task(request: RunRequest, run_conf: RunConf, timeout: float | None) -> ObjectiveTask:
-    """The hp_conf's space with the ``--objective`` function or the ``--command`` to evaluate it."""
+    """The hp_conf's space with the ``--objective`` function or the ``--command`` (or pull workers) to evaluate it."""
     if request.objective and request.command:
         raise InputError("give either --objective or --command, not both", key="--objective")
+    if request.external and (request.objective or request.command):
+        raise InputError("an external experiment's trials are run by its workers: give no objective or command",
+                         key="external")  # fmt: skip
     builtin = request.config in analytic.FUNCTIONS or request.config.startswith(yahpo.PREFIX)
     if builtin and not _is_file(request.config, request.hp_conf_dir):
-        flag = "--objective" if request.objective else "--command"
+        flag = "external" if request.external else "--objective" if request.objective else "--command"
         raise InputError(
             f"{request.config!r} is a built-in benchmark, evaluated without {flag}; a real objective needs an "
             f"hp_conf file (write one with: surrogates show {request.config} > space.json)",
@@ -237,6 +252,8 @@ def load_objective_task(request: RunRequest, run_conf: RunConf, timeout: float |
     conf = load_hp_conf(resolve_hp_conf(request.config, request.hp_conf_dir))
     metric = "error" if conf.config.get("metric") == "error" else "accuracy"
     grace = float(run_conf.get(ObjectiveOptions).stop_grace)
+    if request.external:
+        return ObjectiveTask(conf, ExternalTarget(metric), "external", run_conf.pool)
     if request.objective:
         load_function(request.objective)  # importable and callable before anything runs
         objective = PythonObjective(request.objective, metric, timeout, grace)
@@ -330,7 +347,7 @@ def assemble(request: RunRequest, warn: Callable[[str], None]) -> Assembly:
     timeout = parse_seconds(request.trial_timeout, "--trial-timeout") if request.trial_timeout else None
     if timeout is not None:
         _at_most(timeout, request.trial_timeout, "--trial-timeout")
-    if request.objective or request.command:
+    if request.objective or request.command or request.external:
         problem: Any = load_objective_task(request, run_conf, timeout)
     else:
         problem = load_benchmark(request.config, request.hp_conf_dir, run_conf.pool, request.yahpo_data)
@@ -355,7 +372,7 @@ def assemble(request: RunRequest, warn: Callable[[str], None]) -> Assembly:
             "pip install 'hpo-mab[peers]'",
             key="--strategies",
         ) from None
-    backend = backend_for(problem.simulated, workers, worker)
+    backend = "external" if request.external else backend_for(problem.simulated, workers, worker)
     etr_name, etr_options = _rule(request, run_conf, problem)
     return Assembly(
         problem=problem,

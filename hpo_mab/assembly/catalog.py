@@ -10,7 +10,7 @@ from hpo_mab.engine.options import LoopOptions
 from hpo_mab.inputs import run_conf as reader
 from hpo_mab.inputs.run_conf import RunConf, RunConfSchema
 from hpo_mab.objectives.options import ObjectiveOptions
-from hpo_mab.optimizers.options import AcquisitionOptions, TransformOptions
+from hpo_mab.optimizers.options import AcquisitionOptions, RefineOptions, TransformOptions
 from hpo_mab.stopping.catalog import RuleChoice
 
 
@@ -20,6 +20,7 @@ def run_conf_schema() -> RunConfSchema:
         *STRATEGIES.options_classes(),
         TransformOptions,
         AcquisitionOptions,
+        RefineOptions,
         *MODELS.options_classes(),
         RuleChoice,
         LoopOptions,

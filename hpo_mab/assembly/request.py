@@ -37,3 +37,4 @@ class RunRequest:
     trial_timeout: str | None = None
     peer: str | None = None
     early_term_rule: str | None = None
+    external: bool = False  # trials run by pull workers (``hpo-runner worker``) of a server's experiment

@@ -72,13 +72,21 @@ def run_key(identity: dict) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
 
-def execute(assembly: Assembly, settings: SessionSettings, reporter: Reporter) -> RunReport:
-    """Run, resume or extend the run; every trial is stored as it ends, exports are written at the end."""
+def execute(
+    assembly: Assembly, settings: SessionSettings, reporter: Reporter,
+    open_execution: Callable[[Path | None], Any] | None = None,
+) -> RunReport:  # fmt: skip
+    """Run, resume or extend the run; every trial is stored as it ends, exports are written at the end.
+
+    ``open_execution`` (scratch folder -> execution session) replaces the assembly's own backends
+    (a server hands in the session of an external experiment, whose workers it serves).
+    """
     store_path = settings.results_dir / STORE_NAME
     notes: list[str] = []
+    opener = open_execution or assembly.open_execution
     with (
         ScratchFolder(settings.results_dir) as scratch,
-        closing(assembly.open_execution(scratch)) as execution,  # an unanswering scheduler: before the store
+        closing(opener(scratch)) as execution,  # an unanswering scheduler: before the store
         ResultStore(store_path) as store,
     ):
         identity = assembly.identity()

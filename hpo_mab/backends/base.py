@@ -37,8 +37,9 @@ class Ticket:
     max_epochs: int | None = None  # train at most this many epochs (a budget), None: all
     etr: dict = field(default_factory=dict)  # the early-termination rule's record of this trial
     verdict: str | None = None  # "stop" or "pause" once the rule said so
+    off_pool: bool = False  # a configuration proposed off the candidate pool (evaluated by its values)
 
-    OPTIONAL = ("internals", "resume_from", "reported", "max_epochs", "etr", "verdict")
+    OPTIONAL = ("internals", "resume_from", "reported", "max_epochs", "etr", "verdict", "off_pool")
 
     def as_state(self) -> dict:
         """JSON-safe form stored with the repetition state (resume re-submits it)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from hpo_mab.backends.base import Backend
+from hpo_mab.backends.base import Backend, BackendLost
 from hpo_mab.backends.clock import Overhead
 from hpo_mab.backends.dask import DaskBackend, DaskOptions
 from hpo_mab.backends.dask_cluster import DaskConnection
@@ -97,6 +97,17 @@ class DaskSession:
         self.connection.close()
 
 
+class ExternalOnly:
+    """External experiments run in a server (``hpo-runner serve``), which hands their session in."""
+
+    def __init__(self, request: ExecutionRequest) -> None:
+        raise BackendLost("an external experiment's trials are run by pull workers of `hpo-runner serve`")
+
+
+def _external(simulated: bool, workers: int, scheduler: str | None) -> bool:
+    return False  # chosen by the request (``external``), never by the run's shape
+
+
 def _simulated(simulated: bool, workers: int, scheduler: str | None) -> bool:
     return simulated
 
@@ -109,6 +120,8 @@ def _local(simulated: bool, workers: int, scheduler: str | None) -> bool:
     return not simulated
 
 
+LEASES = "hpo_mab.backends.external_options:LeaseOptions"
+LEASES = "hpo_mab.backends.external_options:LeaseOptions"
 # the first entry whose "applies" holds for (simulated?, workers, scheduler) runs the trials
 BACKENDS: Registry[Callable[[ExecutionRequest], ExecutionSession]] = Registry(
     "backend",
@@ -116,6 +129,7 @@ BACKENDS: Registry[Callable[[ExecutionRequest], ExecutionSession]] = Registry(
         Entry("simulated", SimulatedSession, None, "benchmarks on the simulated clock", facts={"applies": _simulated}),
         Entry("dask", DaskSession, DaskOptions, "real objectives on Dask workers", facts={"applies": _dask}),
         Entry("local", LocalSession, None, "real objectives here, one at a time", facts={"applies": _local}),
+        Entry("external", ExternalOnly, LEASES, "trials claimed by pull workers", facts={"applies": _external}),
     ],
 )
 

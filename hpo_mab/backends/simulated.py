@@ -5,7 +5,8 @@ were queued, so a run is deterministic for a seed. A trial asked to report epoch
 early-termination rule) has one event per reported epoch, at its start plus the time of the
 epochs trained so far; a stop after epoch k ends it there: it is charged k epochs and its error is
 that of its best epoch so far. A promoted trial (``resume_from`` r) continues where it paused: it
-is charged only the epochs after r, and its result is that of all its epochs.
+is charged only the epochs after r, and its result is that of all its epochs. A configuration
+proposed off the pool (``Ticket.off_pool``, a continuous benchmark) is evaluated by its values.
 """
 
 from __future__ import annotations
@@ -38,22 +39,28 @@ class SimulatedBackend:
         self._order = itertools.count()
         self._running: dict[int, tuple[Ticket, list[int]]] = {}  # id(ticket) -> epochs left to report
 
+    def _evaluate(self, ticket: Ticket, epochs: int | None = None) -> Result:
+        """The benchmark's result of the ticket's candidate (by its values if it is off the pool)."""
+        if ticket.off_pool:
+            return self.benchmark.evaluate_config(ticket.config, epochs)
+        return self.benchmark.evaluate(ticket.candidate, epochs)
+
     def _push(self, event: Event) -> None:
         heapq.heappush(self._events, (event.clock, next(self._order), event))
 
     def _seconds(self, ticket: Ticket, epochs: int) -> float:
         """Simulated seconds from the ticket's start to the end of epoch ``epochs``."""
-        elapsed = self.benchmark.evaluate(ticket.candidate, epochs).exec_time
+        elapsed = self._evaluate(ticket, epochs).exec_time
         if ticket.resume_from:
-            elapsed -= self.benchmark.evaluate(ticket.candidate, ticket.resume_from).exec_time
+            elapsed -= self._evaluate(ticket, ticket.resume_from).exec_time
         return elapsed
 
     def _target(self, ticket: Ticket) -> Result:
         """The result the ticket trains to (all epochs, or its budget)."""
-        full = self.benchmark.evaluate(ticket.candidate)
+        full = self._evaluate(ticket)
         if ticket.max_epochs is None or ticket.max_epochs >= full.epochs:
             return full
-        return self.benchmark.evaluate(ticket.candidate, ticket.max_epochs)
+        return self._evaluate(ticket, ticket.max_epochs)
 
     def _next_report(self, ticket: Ticket, pending: list[int]) -> None:
         """Queue the next reported epoch of ``ticket``, or its end."""
@@ -61,7 +68,7 @@ class SimulatedBackend:
         while pending:
             epoch = pending.pop(0)
             if epoch < target.epochs:
-                partial = self.benchmark.evaluate(ticket.candidate, epoch)
+                partial = self._evaluate(ticket, epoch)
                 self._push(Report(ticket, epoch, partial.curve, ticket.started + self._seconds(ticket, epoch)))
                 return
         self._running.pop(id(ticket), None)
@@ -74,7 +81,7 @@ class SimulatedBackend:
     def submit(self, ticket: Ticket) -> None:
         """Start ``ticket`` at its ``started`` clock."""
         if ticket.report_epochs == () and not ticket.resume_from and ticket.max_epochs is None:
-            result = self.benchmark.evaluate(ticket.candidate)
+            result = self._evaluate(ticket)
             self._push(Finished(ticket, outcome_of(result), ticket.started + result.exec_time))
             return
         target = self._target(ticket)
@@ -97,18 +104,18 @@ class SimulatedBackend:
             self._next_report(ticket, pending)
             return
         self._running.pop(id(ticket))
-        self._finish(ticket, self.benchmark.evaluate(ticket.candidate, report.epoch), report.clock)
+        self._finish(ticket, self._evaluate(ticket, report.epoch), report.clock)
 
     def interim(self, ticket: Ticket) -> tuple[int, float] | None:
         """(epochs trained, error so far) of a ticket in flight at the current clock; None before its first epoch."""
-        full = self.benchmark.evaluate(ticket.candidate)
+        full = self._evaluate(ticket)
         per_epoch = full.exec_time / full.epochs
         elapsed = max(0.0, self.clock.now() - ticket.started)
         done = ticket.resume_from + (math.floor(elapsed / per_epoch) if per_epoch > 0 else full.epochs)
         done = min(done, self._target(ticket).epochs)
         if done <= 0:
             return None
-        return done, self.benchmark.evaluate(ticket.candidate, done).error
+        return done, self._evaluate(ticket, done).error
 
     def in_flight(self) -> int:
         """Events not handed out yet (one per ticket in flight)."""

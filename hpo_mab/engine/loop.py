@@ -111,6 +111,8 @@ def restore_repetition(
     trials = sink.trials()
     state, reason = sink.state()
     for trial in trials:
+        if pool.is_extra_id(trial.candidate):  # a configuration proposed off the pool joins it again
+            pool.add(trial.config, trial.candidate)
         position = pool.position_of(trial.candidate)
         pool.take(trial.candidate)
         if learns_from(trial, stopped_trials):  # failed trials stay out of the models
@@ -163,6 +165,8 @@ class RepetitionLoop:
             ticket = Ticket.from_state(saved)
             ticket.started = backend.clock.restart(ticket.started)
             ticket.report_epochs, _ = rule.plan(ticket)
+            if pool.is_extra_id(ticket.candidate):
+                pool.add(ticket.config, ticket.candidate)
             pool.take(ticket.candidate)
             self.inflight[ticket.worker] = ticket
             backend.submit(ticket)
@@ -239,8 +243,9 @@ class RepetitionLoop:
         started = time.perf_counter()
         decision = self._propose(strategy)
         wall = time.perf_counter() - started
-        position = decision.proposal.position
-        candidate = int(self.pool.ids[position])
+        proposal = decision.proposal
+        position = self.pool.add(proposal.config) if proposal.off_pool else proposal.position
+        candidate = self.pool.id_of(position)
         charged = clock.charge(wall)
         internals = _internals(decision, candidate) if self.plan.keep_internals else None
         ticket = Ticket(
@@ -253,7 +258,8 @@ class RepetitionLoop:
             charged,
             wall,
             internals=internals,
-            max_epochs=decision.proposal.max_epochs,
+            max_epochs=proposal.max_epochs,
+            off_pool=proposal.off_pool,
         )
         self.pool.take(candidate)
         return ticket
@@ -265,7 +271,8 @@ class RepetitionLoop:
             return strategy.propose(self.proposals, self.history, self.pool, self.rng, self.last)
         if failover == "premature":
             return strategy.propose(self.proposals, self._premature_history(), self.pool, self.rng, self.last)
-        positions = [t.position for t in self.inflight.values()]  # "random": in-flight trials back in the pool
+        # "random": in-flight trials back in the pool (those proposed off the pool cannot be chosen again)
+        positions = [t.position for t in self.inflight.values() if not self.pool.is_extra(t.position)]
         self.pool.remaining[positions] = True
         try:
             decision = strategy.propose(self.proposals, self.history, self.pool, self.rng, self.last)
@@ -306,6 +313,7 @@ class RepetitionLoop:
             decision,
             resume_from=promotion.from_epoch,
             etr=dict(promotion.record),
+            off_pool=self.pool.is_extra(position),
         )
 
     def _report(self, report: Report) -> None:

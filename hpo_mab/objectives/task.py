@@ -20,6 +20,7 @@ class ObjectiveTask:
     """
 
     simulated = False
+    continuous = True  # the objective evaluates any configuration of the space
 
     def __init__(self, conf: HpConf, objective: Callable[[dict], Outcome], description: str, pool: PoolSettings):
         self.name = conf.name

@@ -119,6 +119,14 @@ class CandidatePool:
 
     ``ids`` are the candidate indices recorded in traces (``model_idx``): for a lookup table the
     table row, otherwise the position in the generated pool.
+
+    ``continuous``: any configuration of the space can be evaluated (an analytic function, a
+    YAHPO model, a real objective), so arms may propose configurations off the pool. Such a
+    configuration joins the pool, already evaluated, with the next id after the pool's
+    (``add``): ids ``first_extra``, ``first_extra + 1``, ... in the order they were proposed,
+    at positions ``len(pool) + id - first_extra``; the models see its encoding, computed from the
+    configuration (so a resumed run, which re-adds it from the stored trial, has the same bits).
+    Predictions and ``remaining_positions`` cover the sampled candidates only.
     """
 
     configs: pd.DataFrame
@@ -128,6 +136,9 @@ class CandidatePool:
     space: SearchSpace | None = None
     _encodings: dict = field(default_factory=dict, repr=False)
     _columns: dict = field(default_factory=dict, repr=False)  # name -> plain Python values (built once)
+    continuous: bool = False
+    _extra: list = field(default_factory=list, repr=False)  # configurations off the pool (None: not re-added yet)
+    _extra_rows: dict = field(default_factory=dict, repr=False)  # kind -> list of encoded rows of ``_extra``
 
     @classmethod
     def build(cls, space: SearchSpace, configs: pd.DataFrame, ids: np.ndarray | None = None) -> CandidatePool:
@@ -167,6 +178,7 @@ class CandidatePool:
             self.space,
             self._encodings,
             self._columns,
+            self.continuous,
         )
 
     def encoding(self, kind: str = "unit") -> np.ndarray:
@@ -190,17 +202,92 @@ class CandidatePool:
 
     def position_of(self, candidate_id: int) -> int:
         """Position of a candidate id."""
+        if self.is_extra_id(candidate_id):
+            slot = int(candidate_id) - self.first_extra
+            if slot >= len(self._extra) or self._extra[slot] is None:
+                raise KeyError(candidate_id)
+            return len(self.ids) + slot
         pos = np.searchsorted(self.ids, candidate_id)
         if pos >= len(self.ids) or self.ids[pos] != candidate_id:
             raise KeyError(candidate_id)
         return int(pos)
 
     def take(self, candidate_id: int) -> None:
-        """Remove an evaluated candidate from the pool."""
-        self.remaining[self.position_of(candidate_id)] = False
+        """Remove an evaluated candidate from the pool (one off the pool never was in it)."""
+        position = self.position_of(candidate_id)
+        if position < len(self.ids):
+            self.remaining[position] = False
+
+    # -- configurations off the pool (continuous spaces) ------------------------------------
+
+    @property
+    def first_extra(self) -> int:
+        """The id of the first configuration added off the pool."""
+        return int(self.ids.max()) + 1 if len(self.ids) else 0
+
+    def is_extra_id(self, candidate_id: int) -> bool:
+        """True for the id of a configuration added off the pool."""
+        return self.continuous and int(candidate_id) >= self.first_extra
+
+    def is_extra(self, position: int) -> bool:
+        """True for the position of a configuration added off the pool."""
+        return position >= len(self.ids)
+
+    def add(self, config: dict, candidate_id: int | None = None) -> int:
+        """Add a configuration off the pool (the next id, or ``candidate_id`` when re-added on resume); its position."""
+        if not self.continuous:
+            raise ValueError("this pool takes no configuration off it (a lookup table's rows are the candidates)")
+        slot = len(self._extra) if candidate_id is None else int(candidate_id) - self.first_extra
+        if slot < 0:
+            raise ValueError(f"candidate {candidate_id} is not off the pool")
+        while len(self._extra) <= slot:
+            self._extra.append(None)
+            for rows in self._extra_rows.values():
+                rows.append(None)
+        self._extra[slot] = dict(config)
+        for rows in self._extra_rows.values():
+            rows[slot] = None
+        return len(self.ids) + slot
+
+    def id_of(self, position: int) -> int:
+        """The candidate id at ``position``."""
+        if self.is_extra(position):
+            return self.first_extra + position - len(self.ids)
+        return int(self.ids[position])
+
+    def rows(self, positions: Sequence[int], kind: str = "unit") -> np.ndarray:
+        """Encoded features of the candidates at ``positions`` (pool or off-pool ones)."""
+        positions = np.asarray(positions, dtype=int)
+        base = self.encoding(kind)
+        if not len(positions) or positions.max() < len(self.ids):
+            return base[positions]
+        out = np.empty((len(positions), base.shape[1]))
+        inside = positions < len(self.ids)
+        out[inside] = base[positions[inside]]
+        for i in np.flatnonzero(~inside):
+            out[i] = self.extra_row(int(positions[i]) - len(self.ids), kind)
+        return out
+
+    def extra_row(self, slot: int, kind: str) -> np.ndarray:
+        """The encoding of the off-pool configuration in ``slot`` (computed once)."""
+        rows = self._extra_rows.setdefault(kind, [None] * len(self._extra))
+        if rows[slot] is None:
+            rows[slot] = self.encode_configs([self._extra[slot]], kind)[0]
+        return rows[slot]
+
+    def encode_configs(self, configs: list[dict], kind: str = "unit") -> np.ndarray:
+        """The encoding (``unit`` or ``configspace``) of configurations given as dicts."""
+        frame = pd.DataFrame(configs, columns=self.space.names, dtype=object)
+        if kind == "unit":
+            return self.space.encode(frame)
+        if kind == "configspace":
+            return self.space.configspace_vectors(frame)
+        raise ValueError(f"unknown encoding {kind!r}")
 
     def config(self, position: int) -> dict:
         """Configuration at ``position`` as a plain dict of Python values."""
+        if self.is_extra(position):
+            return dict(self._extra[position - len(self.ids)])
         if not self._columns:
             self._columns.update({k: [_plain(v) for v in self.configs[k].tolist()] for k in self.configs.columns})
         return {k: column[position] for k, column in self._columns.items()}

@@ -23,11 +23,13 @@ def _router(target: str):
 def create_app(settings: ServerSettings) -> FastAPI:
     """The application: the token, the catalog and the launcher in ``app.state``, every router of ROUTERS."""
     from hpo_mab.server.catalog import Catalog
+    from hpo_mab.server.external_runs import ExternalRuns
     from hpo_mab.server.launcher import Launcher
 
     settings.results_dir.mkdir(parents=True, exist_ok=True)
     catalog = Catalog(settings)
-    launcher = Launcher(settings, catalog)
+    external = ExternalRuns(settings.results_dir)
+    launcher = Launcher(settings, catalog, external)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,6 +49,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.token = load_or_create_token(settings.token_path, settings.token)
     app.state.catalog = catalog
     app.state.launcher = launcher
+    app.state.external = external
     for spec in ROUTERS:
         router = _router(spec.target)
         if spec.api:

@@ -37,7 +37,7 @@ def presented_token(request: Request) -> str | None:
     return request.cookies.get(COOKIE)
 
 
-def require_token(request: Request) -> None:
+async def require_token(request: Request) -> None:
     """A dependency of every API route: 401 without the server's token."""
     token = presented_token(request)
     if token is None:

@@ -15,9 +15,11 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from hpo_mab.server.catalog import Catalog, Experiment, now
+from hpo_mab.server.external_runs import ExternalRuns
 from hpo_mab.server.settings import ServerSettings
 from hpo_mab.server.store_view import StoreView
 
@@ -36,9 +38,10 @@ class Transition(Exception):
 class Launcher:
     """Starts, stops and watches the experiments' processes."""
 
-    def __init__(self, settings: ServerSettings, catalog: Catalog) -> None:
+    def __init__(self, settings: ServerSettings, catalog: Catalog, external: ExternalRuns | None = None) -> None:
         self.settings = settings
         self.catalog = catalog
+        self.external = external  # external experiments run in threads here, their trials on pull workers
         self._processes: dict[str, subprocess.Popen] = {}
         self._stopping: set[str] = set()
         self._lock = threading.Lock()
@@ -69,14 +72,17 @@ class Launcher:
         with self._lock:
             process = self._processes.get(experiment.id)
             self._stopping.add(experiment.id)
-        if process is None:  # its process has ended already
+        if self.external is not None and experiment.body.get("external"):
+            self.external.stop(experiment.id)  # its thread ends; ``_external_ended`` records "stopped"
+        elif process is None:  # its process has ended already
             return self.catalog.update(experiment.id, status="stopped", ended=now(), pid=None)
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(STOP_WAIT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        else:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(STOP_WAIT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         deadline = time.monotonic() + STOP_WAIT_S
         while self.catalog.get(experiment.id).status == "running" and time.monotonic() < deadline:
             time.sleep(0.02)  # the watching thread records the end
@@ -89,6 +95,8 @@ class Launcher:
 
     def _launch(self, experiment_id: str, rerun: bool) -> Experiment:
         experiment = self.catalog.get(experiment_id)
+        if self.external is not None and experiment.body.get("external"):
+            return self._launch_external(experiment, rerun)
         folder = self.settings.experiment_dir(experiment_id)
         folder.mkdir(parents=True, exist_ok=True)
         argv = [sys.executable, "-m", "hpo_mab.server.child", "--parent", str(os.getpid()), "--", *experiment.args]
@@ -102,6 +110,24 @@ class Launcher:
         updated = self.catalog.update(experiment_id, status="running", pid=process.pid, ended=None, message=None)
         threading.Thread(target=self._watch, args=(experiment_id, process), daemon=True).start()
         return updated
+
+    def _launch_external(self, experiment: Experiment, rerun: bool) -> Experiment:
+        """An external experiment: its loop in a thread of this process (``ExternalRuns``), its status kept here."""
+        from hpo_mab.server.requests import ExperimentBody, run_request_of
+
+        request = run_request_of(ExperimentBody(**experiment.body), experiment.args, self.settings.results_dir)
+        with self._lock:
+            self._stopping.discard(experiment.id)
+        updated = self.catalog.update(experiment.id, status="running", pid=None, ended=None, message=None)
+        self.external.start(experiment.id, replace(request, rerun=rerun), self._external_ended)
+        return updated
+
+    def _external_ended(self, experiment_id: str, status: str, error: str | None) -> None:
+        with self._lock:
+            self._stopping.discard(experiment_id)
+            if self._closing:
+                return  # left "running": the next start of the server resumes it
+        self.catalog.update(experiment_id, status=status, ended=now(), message=error, pid=None)
 
     def _watch(self, experiment_id: str, process: subprocess.Popen) -> None:
         code = process.wait()
@@ -146,6 +172,8 @@ class Launcher:
         with self._lock:
             self._closing = True
             processes = list(self._processes.values())
+        if self.external is not None:
+            self.external.close()
         for process in processes:
             process.send_signal(signal.SIGINT)
         for process in processes:

@@ -127,8 +127,6 @@ def cli_arguments(body: ExperimentBody, results_dir: Path, folder: Path, seed: i
         raise BodyError([what[1]], f"give one of benchmark, objective, command or external, got {', '.join(what)}")
     if body.peer is not None:
         raise BodyError(["peer"], "peer systems run through `hpo-runner compare`, not as experiments")
-    if body.external:
-        raise BodyError(["external"], "external experiments need the worker protocol, which this server lacks")
     if body.benchmark is not None:
         if body.hp_conf is not None:
             raise BodyError(["hp_conf"], "give either benchmark or hp_conf, not both")
@@ -194,7 +192,7 @@ def run_request_of(body: ExperimentBody, args: list[str], results_dir: Path) -> 
         goal_metric=body.goal_metric, exp_time=body.budget, conf=run_conf, time_penalty=body.time_penalty,
         early_term_rule=body.early_term_rule, seed=int(args[args.index("--seed") + 1]), max_trials=body.max_trials,
         results_dir=results_dir, overhead=body.overhead, objective=body.objective, command=body.command,
-        workers=body.workers, trial_timeout=body.trial_timeout,
+        workers=body.workers, trial_timeout=body.trial_timeout, external=body.external,
     )  # fmt: skip
 
 

@@ -20,6 +20,7 @@ ROUTERS: list[RouterSpec] = [
     RouterSpec("hpo_mab.server.routes_meta:router"),
     RouterSpec("hpo_mab.server.routes_experiments:router"),
     RouterSpec("hpo_mab.server.events:router"),
+    RouterSpec("hpo_mab.server.routes_workers:router"),
     RouterSpec("hpo_mab.server.web.api:router"),
     RouterSpec("hpo_mab.server.web.pages:router", api=False),
 ]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ANALYTIC_CONF = HERE / "small_pool.yaml"  # a 2,000-point pool for benchmarks without a table
+REFINE_CONF = HERE / "refine_small_pool.yaml"  # the same pool, proposals refined off it
 OBJECTIVE_CONF = "examples/quadratic.json"
 
 SINGLE_ARMS = [("RANDOM", "RANDOM")]
@@ -73,6 +74,15 @@ def cases() -> dict[str, dict]:
     }
     out["analytic-hartmann6-TPE"] = {
         "runs": [["hartmann6", "1", "-m", "TPE", "-et", "3h", "--seed", "12", "-c", str(ANALYTIC_CONF)]],
+    }
+    out["refine-branin-DIV-HEDGE"] = {
+        "runs": [["branin", "2", "-s", "HEDGE", "-et", "3h", "--seed", "11", "-c", str(REFINE_CONF)]],
+    }
+    out["refine-hartmann6-GP-EI"] = {
+        "runs": [["hartmann6", "1", "-m", "GP", "-s", "EI", "-et", "3h", "--seed", "12", "-p", "-c", str(REFINE_CONF)]],
+    }
+    out["refine-hartmann3-TPE"] = {
+        "runs": [["hartmann3", "1", "-m", "TPE", "-et", "3h", "--seed", "12", "-c", str(REFINE_CONF)]],
     }
     out["python-objective"] = {
         "runs": [

@@ -1,0 +1,129 @@
+"""Refinement off the candidate pool: gradients, valid configurations, pool ids, and tables keep their rows."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hpo_mab.optimizers.acquisitions import expected_improvement
+from hpo_mab.optimizers.base import History
+from hpo_mab.optimizers.bayes import ModelArmOptimizer, ModelCache
+from hpo_mab.optimizers.gp import GaussianProcess
+from hpo_mab.optimizers.options import RFOptions
+from hpo_mab.optimizers.refine import Refiner, float_columns
+from hpo_mab.optimizers.rf import RandomForestSurrogate
+from hpo_mab.optimizers.transforms import Transform
+from hpo_mab.searchspace.hyperparams import HyperParameter
+from hpo_mab.searchspace.space import CandidatePool, SearchSpace
+
+SPACE = SearchSpace(
+    [
+        HyperParameter("lr", "float", "continuous", (1e-4, 1e-1), log=True),
+        HyperParameter("dropout", "float", "continuous", (0.0, 0.5)),
+        HyperParameter("layers", "int", "discrete", (1, 4)),
+        HyperParameter("act", "str", "categorical", ("relu", "tanh", "elu")),
+    ]
+)
+
+
+def error_of(config: dict) -> float:
+    """Smooth in the floats, with steps for the integer and the category."""
+    return (
+        0.1 * (np.log10(config["lr"]) + 2.2) ** 2
+        + (config["dropout"] - 0.23) ** 2
+        + 0.02 * abs(config["layers"] - 2)
+        + 0.05 * (config["act"] != "tanh")
+    )
+
+
+def grown_history(pool: CandidatePool, n: int) -> History:
+    history = History()
+    for position in np.random.default_rng(4).choice(len(pool), n, replace=False):
+        history.add(int(position), error_of(pool.config(int(position))), 1.0)
+        pool.remaining[position] = False
+    return history
+
+
+def test_gp_gradient_of_mean_and_variance_matches_finite_differences():
+    pool = CandidatePool.sample(SPACE, 256, seed=2)
+    history = grown_history(pool, 30)
+    gp = GaussianProcess().fit(history.features(pool), np.asarray(history.errors), np.random.default_rng(1))
+    x = pool.features[5].copy()
+    mean, var, dmean, dvar = gp.predict_gradient(x)
+    exact_mean, exact_var = gp.predict(x[None, :])
+    assert mean == pytest.approx(exact_mean[0], rel=1e-9) and var == pytest.approx(exact_var[0], rel=1e-7)
+    for d in range(len(x)):
+        step = np.zeros(len(x))
+        step[d] = 1e-6
+        means, variances = gp.predict(np.array([x + step, x - step]))
+        assert dmean[d] == pytest.approx((means[0] - means[1]) / 2e-6, rel=1e-4, abs=1e-7)
+        assert dvar[d] == pytest.approx((variances[0] - variances[1]) / 2e-6, rel=1e-4, abs=1e-7)
+
+
+def test_a_refined_gp_proposal_is_a_valid_configuration_better_than_the_pool():
+    pool = CandidatePool.sample(SPACE, 256, seed=2)
+    pool.continuous = True
+    history = grown_history(pool, 24)
+    arm = ModelArmOptimizer("GP_EI", "GP", Transform(""), "EI", ModelCache({"GP": GaussianProcess}))
+    arm.refiner = Refiner("EI", 1.0, 3, 30)
+    proposal = arm.propose(history, pool, np.random.default_rng(7))
+    assert proposal.off_pool and proposal.position == -1
+    config = proposal.config
+    assert all(hp.contains(config[hp.name]) for hp in SPACE.hyperparams)
+    start = pool.config(pool.position_of(proposal.internals["refined_from"]))
+    assert (config["layers"], config["act"]) == (start["layers"], start["act"])  # kept from the start
+    assert proposal.internals["refined_value"] > proposal.internals["acq_value"]  # better than the pool's best
+    again = arm.propose(history, pool, np.random.default_rng(7))
+    assert again.config == config  # deterministic for a seed
+
+
+def test_the_forests_perturbations_never_end_below_their_starts():
+    pool = CandidatePool.sample(SPACE, 256, seed=2)
+    pool.continuous = True
+    history = grown_history(pool, 40)
+    forest = RandomForestSurrogate(SPACE.configspace, RFOptions())
+    forest.fit(history.features(pool, "configspace"), np.asarray(history.errors), np.random.default_rng(1))
+    best = min(history.errors)
+    starts = [int(p) for p in pool.remaining_positions()[:4]]
+    mean, var = forest.predict(pool.rows(starts, "configspace"))
+    refined = Refiner("EI", 1.0, 4, 8).refine(forest, best, pool, starts, np.random.default_rng(3))
+    assert refined.value >= float(expected_improvement(mean, np.sqrt(var), best).max())
+    assert all(hp.contains(refined.config[hp.name]) for hp in SPACE.hyperparams)
+    again = Refiner("EI", 1.0, 4, 8).refine(forest, best, pool, starts, np.random.default_rng(3))
+    assert again == refined
+
+
+def test_configurations_off_the_pool_get_the_next_ids_whatever_order_they_are_re_added():
+    pool = CandidatePool.sample(SPACE, 100, seed=2)
+    pool.continuous = True
+    configs = [{**pool.config(i), "dropout": 0.01 * i} for i in range(3)]
+    positions = [pool.add(c) for c in configs]
+    assert positions == [100, 101, 102] and [pool.id_of(p) for p in positions] == [100, 101, 102]
+    assert pool.config(101) == configs[1] and pool.is_extra_id(102) and not pool.is_extra_id(99)
+    assert pool.num_remaining == 100  # they never were candidates
+    resumed = CandidatePool.sample(SPACE, 100, seed=2)
+    resumed.continuous = True
+    for candidate in (102, 100, 101):  # trials stored in the order they finished
+        resumed.add(configs[candidate - 100], candidate)
+    assert [resumed.position_of(c) for c in (100, 101, 102)] == positions
+    assert np.array_equal(resumed.rows(positions), pool.rows(positions))
+    assert np.array_equal(pool.rows([101]), SPACE.encode(pd.DataFrame([configs[1]], dtype=object)))
+    assert float_columns(SPACE) == [0, 1]
+    with pytest.raises(ValueError, match="takes no configuration off it"):
+        CandidatePool.sample(SPACE, 10, seed=2).add(configs[0])
+
+
+def test_a_lookup_table_keeps_choosing_its_rows_with_refinement_enabled(tmp_path):
+    """refine: {enabled: true} on a table: the same trace as without it (rows only)."""
+    import hpo_runner
+
+    conf = tmp_path / "refine.yaml"
+    conf.write_text("title: default\nrefine: {enabled: true}\n")
+    args = ["breast-cancer-gbm", "1", "-m", "GP", "-s", "EI", "-et", "2h", "--seed", "3"]
+    assert hpo_runner.main([*args, "--results", str(tmp_path / "plain")]) == 0
+    assert hpo_runner.main([*args, "-c", str(conf), "--results", str(tmp_path / "refined")]) == 0
+    name = "breast-cancer-gbm/T7200S/GP-EI(1).json"
+    plain = json.loads((tmp_path / "plain" / name).read_bytes())
+    refined = json.loads((tmp_path / "refined" / name).read_bytes())
+    assert refined == plain and max(plain["0"]["model_idx"]) < 5000  # rows of the 5,000-row table
