@@ -50,7 +50,7 @@
     const out = { criterion: value("criterion"), repetitions: integer(value("repetitions")) };
     if (value("name")) out.name = value("name");
     if (source === "benchmark") out.benchmark = value("benchmark");
-    else if (source === "external") out.external = true;
+    else if (source === "external") { out.external = true; out.hp_conf = value("hp_conf"); }
     else { out.hp_conf = value("hp_conf"); out[source] = value(source); }
     out.mode = modeSelect.value;
     out.spec = specSelect.value;
