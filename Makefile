@@ -1,5 +1,6 @@
 # make run: set up (or reuse) .venv and replay the bundled digits-mlp benchmark (DIV-SEQ, 5 x 12 h).
 # make test: same set-up, then ruff (lint + format check) and the whole pytest suite.
+# make screenshots: the dashboard's browser tests, writing the README's screenshots to docs/screenshots.
 # make lock: regenerate requirements.lock (exact versions of everything make installs) from pyproject.toml.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
@@ -8,7 +9,7 @@ LOCK := requirements.lock
 STAMP := $(VENV)/.installed
 QUIET := --quiet --disable-pip-version-check
 
-.PHONY: run test lint format lock clean
+.PHONY: run test lint format lock clean screenshots
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +24,9 @@ run: $(STAMP)
 
 test: $(STAMP) lint
 	$(PY) -m pytest -q
+
+screenshots: $(STAMP)
+	HPO_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/test_dashboard.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
