@@ -56,15 +56,15 @@ def test_legacy_grid_maps_to_pool(tmp_path):
         (
             {"titel": "x"},
             "FILE: titel: unknown key (expected one of: title, description, arms, bandits, eta, discount, init_eps, "
-            "decay_factor, time_unit, knockout_period, response_shaping, alpha, kappa, gp, rf, tpe, early_term_rule, "
-            "etr, failover, max_failures, stopped_trials, stop_grace, resources, max_retries, search_space, grid)",
+            "decay_factor, time_unit, knockout_period, top_share, ts_discount, response_shaping, alpha, kappa, gp, rf, "
+            "tpe, otpe, early_term_rule, etr, failover, max_failures, stopped_trials, stop_grace, resources, max_retries, search_space, grid)",
         ),
         ({"title": "a b"}, "FILE: title: expected letters, digits and . _ + - only (it names files), got 'a b'"),
         ({"arms": []}, "FILE: arms: expected a non-empty list of {model, acq_func}, got []"),
         (
             {"arms": [{"model": "XGB"}]},
             "FILE: arms[0].model: expected one of RANDOM, SOBOL, NONE, GP, GP-NM, GP-LE, "
-            "GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, TPE-HLE, got 'XGB'",
+            "GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, TPE-HLE, OTPE, OTPE-LE, OTPE-HLE, got 'XGB'",
         ),
         (
             {"arms": [{"model": "GP", "acq_func": "EI", "kappa": 2}]},

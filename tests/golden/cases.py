@@ -22,9 +22,10 @@ SINGLE_ARMS = [("RANDOM", "RANDOM")]
 SINGLE_ARMS += [(m, a) for m in ("GP", "GP-NM", "GP-LE", "GP-HLE") for a in ("EI", "PI", "UCB")]
 SINGLE_ARMS += [(m, a) for m in ("RF", "RF-LE", "RF-HLE") for a in ("EI", "PI", "UCB")]
 SINGLE_ARMS += [(m, a) for m in ("TPE", "TPE-LE", "TPE-HLE") for a in ("EI", "RANDOM")]
+SINGLE_ARMS += [("OTPE", "EI")]
 DIV_SPECS = [
     "SEQ", "RANDOM", "HEDGE", "BO-HEDGE", "BO-HEDGE-T", "BO-HEDGE-LE", "BO-HEDGE-LET",
-    "EG", "EG-LE", "GT", "GT-LE", "SKO",
+    "EG", "EG-LE", "GT", "GT-LE", "SKO", "TS",
 ]  # fmt: skip
 
 
