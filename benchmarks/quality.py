@@ -1,10 +1,11 @@
 """The quality suite: our strategies and the peers on benchmarks of different kinds, nobody tuned on.
 
-    python benchmarks/quality.py [--reps 10] [--workers 2] [--out results/quality] [--strategies ...]
+    python benchmarks/quality.py [--reps 10] [--jobs 2] [--out results/quality] [--strategies ...]
         [--benchmarks ...] [--yahpo-data ../shared/benchmarks/yahpo] [--report-only] [--readme README.md]
 
-One ``hpo_runner.py compare`` per benchmark (each has its own budget) into one resumable store
-(``OUT/compare.sqlite``: run it again to continue, finished cells are skipped). The suite: the
+One ``hpo_runner.py compare`` per benchmark (each has its own budget), ``--jobs`` at a time, each
+into its resumable store ``OUT/<benchmark>/compare.sqlite`` (run it again to continue: finished
+cells are skipped; more ``--reps`` or strategies add only the missing cells). The suite: the
 bundled tables (digits-mlp, breast-cancer-gbm), three 5,000-row tables materialised from YAHPO
 lcbench tasks, a 13-parameter mixed categorical/integer/float table (``suite_tables.py``), and
 four analytic functions on their continuous domain (a 20,000-point Sobol pool, not a table).
@@ -13,9 +14,10 @@ Budgets give the median strategy ~100-300 evaluations.
 Prints, per benchmark and overall: the mean rank over time (ranks at 12 equally spaced
 checkpoints up to the budget, averaged), the success rate (the benchmark's 10th-best error
 reached within the budget), the median time to that goal (as a fraction of the budget; inf when
-half the repetitions never reached it) and the regret ratio: a strategy's final median regret
-over the best strategy's (regret = error - the table's smallest error; an analytic function's
-error is already its normalised regret to the true minimum);
+half the repetitions never reached it), the error ratio (a strategy's final median error over the
+best strategy's) and the stricter regret ratio (the same for regret = error - the table's
+smallest error; an analytic function's error is already its normalised regret to the true
+minimum; inf when the best strategy's median found the table's best row);
 then the worst regret ratio and the lowest success-rate gap of each strategy over the suite, and
 Wilcoxon signed-rank p-values of the first strategy against the two best peers (the final errors
 of every benchmark and repetition, paired). ``--readme`` writes the overall table between the
@@ -28,6 +30,7 @@ import argparse
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +43,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.suite_tables import lcbench_table, mixed_table  # noqa: E402
 from hpo_mab.assembly.build import assemble  # noqa: E402
-from hpo_mab.assembly.compare import parse_strategy  # noqa: E402
+from hpo_mab.assembly.compare import STORE_NAME, parse_strategy  # noqa: E402
 from hpo_mab.assembly.request import RunRequest  # noqa: E402
 from hpo_mab.commands.compare import load_results  # noqa: E402
 from hpo_mab.inputs.timestr import parse_seconds  # noqa: E402
@@ -102,14 +105,32 @@ def smallest_errors(configs: dict[str, str]) -> dict[str, float]:
 
 
 def run_suite(benches: list[SuiteBenchmark], configs: dict, strategies: list[str], args: argparse.Namespace) -> None:
-    """One resumable compare per benchmark."""
-    for bench in benches:
+    """One resumable compare per benchmark (store ``OUT/<benchmark>``), ``--jobs`` of them at a time."""
+
+    def one(bench: SuiteBenchmark) -> None:
         subprocess.run(
             [sys.executable, str(REPO / "hpo_runner.py"), "compare", "--benchmarks", configs[bench.name],
              "--strategies", ",".join(strategies), "--reps", str(args.reps), "-et", bench.budget,
-             "--workers", str(args.workers), "--results", str(args.out)],
+             "--workers", "1", "--results", str(args.out / bench.name)],
             check=True,
         )  # fmt: skip
+        print(f"  done {bench.name}", file=sys.stderr, flush=True)
+
+    with ThreadPoolExecutor(args.jobs) as pool:
+        list(pool.map(one, benches))
+
+
+def stored(out: Path, names: list[str]) -> tuple[pd.DataFrame, dict]:
+    """The tidy trials and goals of the benchmarks' stores that exist."""
+    frames, goals = [], {}
+    for name in names:
+        if (out / name / STORE_NAME).is_file():
+            tidy, found = load_results(out / name)
+            frames.append(tidy[tidy["benchmark"] == name])
+            goals.update(found)
+    if not frames:
+        raise SystemExit(f"nothing stored under {out}")
+    return pd.concat(frames, ignore_index=True), goals
 
 
 def suite_tables(tidy: pd.DataFrame, goals: dict, floors: dict, budgets: dict) -> pd.DataFrame:
@@ -120,17 +141,19 @@ def suite_tables(tidy: pd.DataFrame, goals: dict, floors: dict, budgets: dict) -
         times = list(np.linspace(budget / CHECKPOINTS, budget, CHECKPOINTS))
         ranks = rank_table(bench, times).groupby("strategy")["mean_rank"].mean()
         goal = goal_table(bench, {benchmark: goals[benchmark]}, budget).set_index("strategy")
-        final = best_at(bench, budget).groupby("strategy")["best_error"].median() - floors[benchmark]
+        final = best_at(bench, budget).groupby("strategy")["best_error"].median()
         frame = pd.DataFrame(
             {
                 "benchmark": benchmark,
                 "mean_rank": ranks,
                 "success": goal["success_rate"],
                 "time_to_goal": goal["median_time_to_goal"] / budget,
-                "regret": final.clip(lower=0.0),
+                "error": final,
+                "regret": (final - floors[benchmark]).clip(lower=0.0),
                 "evaluations": bench.groupby(["strategy", "rep"]).size().groupby("strategy").median(),
             }
         )
+        frame["error_ratio"] = frame["error"] / frame["error"].min()
         best = frame["regret"].min()
         frame["regret_ratio"] = np.where(frame["regret"] <= best, 1.0, frame["regret"] / best if best > 0 else np.inf)
         frame["success_gap"] = frame["success"].max() - frame["success"]
@@ -146,8 +169,9 @@ def overall(table: pd.DataFrame) -> pd.DataFrame:
             "mean_rank": grouped["mean_rank"].mean(),
             "success": grouped["success"].mean(),
             "median_time_to_goal": grouped["time_to_goal"].median(),
+            "worst_error_ratio": grouped["error_ratio"].max(),
+            "worst_benchmark": grouped.apply(lambda g: g.loc[g["error_ratio"].idxmax(), "benchmark"]),
             "worst_regret_ratio": grouped["regret_ratio"].max(),
-            "worst_benchmark": grouped.apply(lambda g: g.loc[g["regret_ratio"].idxmax(), "benchmark"]),
             "largest_success_gap": grouped["success_gap"].max(),
         }
     )
@@ -178,24 +202,34 @@ def wilcoxon_against(tidy: pd.DataFrame, budgets: dict, floors: dict, mine: str,
 def render(table: pd.DataFrame, summary: pd.DataFrame, tests: list[tuple], reps: int) -> str:
     """The suite's tables as Markdown."""
     out = []
-    headers = ["strategy", "mean rank", "success", "median time to goal", "regret ratio", "evals/rep"]
+    headers = ["strategy", "mean rank", "success", "median time to goal", "median error", "error ratio",
+               "regret ratio", "evals/rep"]  # fmt: skip
     for benchmark, group in table.groupby("benchmark", sort=True):
         out.append(f"\n#### {benchmark}\n")
         rows = [
-            (r.strategy, f"{r.mean_rank:.2f}", f"{r.success:.0%}", f"{r.time_to_goal:.2f}", f"{r.regret_ratio:.3g}",
-             f"{r.evaluations:.0f}")
+            (r.strategy, f"{r.mean_rank:.2f}", f"{r.success:.0%}", f"{r.time_to_goal:.2f}", f"{r.error:.4g}",
+             f"{r.error_ratio:.3g}", f"{r.regret_ratio:.3g}", f"{r.evaluations:.0f}")
             for r in group.sort_values("mean_rank").itertuples()
         ]  # fmt: skip
         out.append(markdown_table(headers, rows))
     out.append(f"\n#### Overall ({table['benchmark'].nunique()} benchmarks, {reps} repetitions)\n")
     rows = [
         (s, f"{r.mean_rank:.2f}", f"{r.success:.0%}", f"{r.median_time_to_goal:.2f}",
-         f"{r.worst_regret_ratio:.3g} ({r.worst_benchmark})", f"{r.largest_success_gap:.0%}")
+         f"{r.worst_error_ratio:.3g} ({r.worst_benchmark})", f"{r.worst_regret_ratio:.3g}",
+         f"{r.largest_success_gap:.0%}")
         for s, r in summary.iterrows()
     ]  # fmt: skip
     out.append(
         markdown_table(
-            ["strategy", "mean rank", "success", "median time to goal", "worst regret ratio", "largest success gap"],
+            [
+                "strategy",
+                "mean rank",
+                "success",
+                "median time to goal",
+                "worst error ratio",
+                "worst regret ratio",
+                "largest success gap",
+            ],
             rows,
         )
     )
@@ -219,7 +253,7 @@ def main() -> None:
     """Run (or continue) the suite and print its tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=2, help="benchmarks run at a time (one process each)")
     parser.add_argument("--strategies", nargs="+", default=OURS + PEERS, help="the first is tested against peers")
     parser.add_argument("--benchmarks", nargs="+", default=[b.name for b in SUITE], choices=[b.name for b in SUITE])
     parser.add_argument("--out", type=Path, default=REPO / "results" / "quality")
@@ -231,7 +265,7 @@ def main() -> None:
     configs = {b.name: config_of(b, args.out / "tables", args.yahpo_data) for b in benches}
     if not args.report_only:
         run_suite(benches, configs, args.strategies, args)
-    tidy, goals = load_results(args.out)
+    tidy, goals = stored(args.out, list(configs))
     tidy["strategy"] = tidy["strategy"].map(short_label)
     labels = [short_label(parse_strategy(s).label) for s in args.strategies]
     wanted = set(labels)
