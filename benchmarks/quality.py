@@ -126,6 +126,8 @@ def stored(out: Path, names: list[str]) -> tuple[pd.DataFrame, dict]:
     for name in names:
         if (out / name / STORE_NAME).is_file():
             tidy, found = load_results(out / name)
+            # a cell stored twice under two keys (the run's identity changed, not its trials) counts once
+            tidy = tidy.drop_duplicates(["strategy", "benchmark", "rep", "trial"])
             frames.append(tidy[tidy["benchmark"] == name])
             goals.update(found)
     if not frames:
