@@ -41,7 +41,7 @@ def test_original_keys_are_read(tmp_path):
 def test_defaults_are_the_six_hybrid_log_arms_and_optunas_tpe(tmp_path):
     conf, _ = load(tmp_path, {"title": "x"}, "run.yaml")
     assert conf.arms == DEFAULT_ARMS
-    assert DEFAULT_ARMS == (*ORIGINAL_ARMS, ("OTPE", "EI"))
+    assert (*ORIGINAL_ARMS, ("OTPE", "EI")) == DEFAULT_ARMS
     assert ORIGINAL_ARMS[0] == ("GP-HLE", "EI") and len(ORIGINAL_ARMS) == 6
     assert conf.pool == PoolSettings(20000, 1, "sobol", False)
 
@@ -58,7 +58,8 @@ def test_legacy_grid_maps_to_pool(tmp_path):
             {"titel": "x"},
             "FILE: titel: unknown key (expected one of: title, description, arms, bandits, eta, discount, init_eps, "
             "decay_factor, time_unit, knockout_period, top_share, ts_discount, response_shaping, alpha, kappa, gp, rf, "
-            "tpe, otpe, early_term_rule, etr, failover, max_failures, stopped_trials, stop_grace, resources, max_retries, search_space, grid)",
+            "tpe, otpe, early_term_rule, etr, failover, max_failures, stopped_trials, stop_grace, resources, "
+            "max_retries, search_space, grid)",
         ),
         ({"title": "a b"}, "FILE: title: expected letters, digits and . _ + - only (it names files), got 'a b'"),
         ({"arms": []}, "FILE: arms: expected a non-empty list of {model, acq_func}, got []"),
