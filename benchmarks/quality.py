@@ -164,10 +164,12 @@ def suite_tables(tidy: pd.DataFrame, goals: dict, floors: dict, budgets: dict) -
 
 
 def overall(table: pd.DataFrame) -> pd.DataFrame:
-    """Per strategy over the suite: mean of the mean ranks, mean success, worst regret ratio and success gap."""
+    """Per strategy over the suite: benchmarks run, mean of the mean ranks, mean success, worst ratios, largest
+    success gap (a strategy run on fewer benchmarks is averaged over those only)."""
     grouped = table.groupby("strategy")
     out = pd.DataFrame(
         {
+            "benchmarks": grouped["benchmark"].nunique(),
             "mean_rank": grouped["mean_rank"].mean(),
             "success": grouped["success"].mean(),
             "median_time_to_goal": grouped["time_to_goal"].median(),
@@ -216,7 +218,7 @@ def render(table: pd.DataFrame, summary: pd.DataFrame, tests: list[tuple], reps:
         out.append(markdown_table(headers, rows))
     out.append(f"\n#### Overall ({table['benchmark'].nunique()} benchmarks, {reps} repetitions)\n")
     rows = [
-        (s, f"{r.mean_rank:.2f}", f"{r.success:.0%}", f"{r.median_time_to_goal:.2f}",
+        (s, r.benchmarks, f"{r.mean_rank:.2f}", f"{r.success:.0%}", f"{r.median_time_to_goal:.2f}",
          f"{r.worst_error_ratio:.3g} ({r.worst_benchmark})", f"{r.worst_regret_ratio:.3g}",
          f"{r.largest_success_gap:.0%}")
         for s, r in summary.iterrows()
@@ -225,6 +227,7 @@ def render(table: pd.DataFrame, summary: pd.DataFrame, tests: list[tuple], reps:
         markdown_table(
             [
                 "strategy",
+                "benchmarks",
                 "mean rank",
                 "success",
                 "median time to goal",
