@@ -22,6 +22,23 @@ from hpo_mab.optimizers.transforms import Transform
 from hpo_mab.searchspace.space import CandidatePool, SearchSpace
 
 
+def optuna_distributions(space: SearchSpace) -> dict:
+    """The space as Optuna distributions (power-of-two ints as categorical levels)."""
+    import optuna
+
+    out = {}
+    for hp in space.hyperparams:
+        if hp.is_choice:
+            out[hp.name] = optuna.distributions.CategoricalDistribution(list(hp.range))
+        elif hp.type == "int" and not hp.is_power:
+            out[hp.name] = optuna.distributions.IntDistribution(*hp.bounds, log=hp.is_log)
+        elif hp.type == "int":
+            out[hp.name] = optuna.distributions.CategoricalDistribution(list(hp.levels()))
+        else:
+            out[hp.name] = optuna.distributions.FloatDistribution(*hp.bounds, log=hp.is_log)
+    return out
+
+
 @dataclass
 class OptunaTPEOptimizer:
     """Optuna's TPESampler as an arm of the bandit (``-m OTPE``, run_conf ``otpe: {...}``)."""
@@ -60,8 +77,6 @@ class OptunaTPEOptimizer:
     def _sync(self, history: History, pool: CandidatePool) -> None:
         """Create the study on first use (or when the history changed) and add the evaluations it lacks."""
         import optuna
-
-        from hpo_mab.peers.optimizers import optuna_distributions
 
         if self._study is None or not history.extends(self._lineage, self._told):
             optuna.logging.set_verbosity(optuna.logging.WARNING)
