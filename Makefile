@@ -1,4 +1,4 @@
-# make run: set up (or reuse) .venv and replay the bundled digits-mlp benchmark (DIV-SEQ, 5 x 12 h).
+# make run: set up (or reuse) .venv and replay the bundled digits-mlp benchmark (the default DIV-TS, 5 x 12 h).
 # make test: same set-up, then ruff (lint + format check) and the whole pytest suite.
 # make screenshots: the dashboard's browser tests, writing the README's screenshots to docs/screenshots.
 # make lock: regenerate requirements.lock (exact versions of everything make installs) from pyproject.toml.

@@ -72,7 +72,7 @@ def _spec_help() -> str:
     acquisitions = list(dict.fromkeys(a for e in MODELS for a in e.facts["acquisitions"] if a != "RANDOM"))
     return (
         f"DIV strategy ({', '.join(STRATEGIES.names())}) or the arm's acquisition ({', '.join(acquisitions)};"
-        " RANDOM for random search and TPE's random sampler). [default: SEQ for DIV, EI, RANDOM for RANDOM]"
+        " RANDOM for random search and TPE's random sampler). [default: TS for DIV, EI, RANDOM for RANDOM]"
     )
 
 

@@ -202,6 +202,67 @@ class KnockOut(Bandit):
         self.turn = int(state["turn"])
 
 
+def top_share_reward(error: float, earlier: list[float], share: float) -> float:
+    """1.0 when ``error`` is at most the ``share``-quantile of the earlier errors (a new best counts), else 0.0.
+
+    Scale-free: only the order of the errors matters; 1.0 when there are no earlier errors.
+    """
+    if not earlier:
+        return 1.0
+    return float(error <= np.quantile(np.asarray(earlier, dtype=float), share, method="lower"))
+
+
+class ThompsonSampling(Bandit):
+    """``TS``: Thompson sampling over the arms with discounted Beta posteriors of realised successes.
+
+    A trial is a success of the arm that proposed it when its error lands in the best ``top_share``
+    of the errors observed before it (``top_share_reward``: ranks only, so scale-free). Every arm
+    keeps Beta(1 + s_i, 1 + f_i); after each trial every arm's s and f are multiplied by
+    ``discount`` (old evidence fades, so an arm that stops finding good configurations loses its
+    share) and the played arm's s or f grows by one. An arm never played yet is played first (run_conf
+    order); then each arm draws theta_i ~ Beta and the largest plays. The record holds the draws and
+    the posteriors of every arm.
+    """
+
+    name = "TS"
+
+    def __init__(self, arms, models, options) -> None:
+        super().__init__(arms, models, options)
+        self.successes = [0.0] * len(arms)
+        self.failures = [0.0] * len(arms)
+
+    def choose(self, step, history, pool, rng, clock):
+        """The first unplayed arm, else the arm of the largest posterior draw."""
+        a = 1.0 + np.asarray(self.successes)
+        b = 1.0 + np.asarray(self.failures)
+        draws = rng.beta(a, b)
+        unplayed = [i for i, n in enumerate(self.counts) if n == 0]
+        index = unplayed[0] if unplayed else int(np.argmax(draws))
+        return index, self._record(draws=[float(d) for d in draws], alpha=a.tolist(), beta=b.tolist())
+
+    def update(self, decision, error, history):
+        """Discount every arm's evidence, then count the played arm's success or failure."""
+        super().update(decision, error, history)
+        reward = top_share_reward(error, history.errors, float(self.options.top_share))
+        discount = float(self.options.ts_discount)
+        self.successes = [discount * s for s in self.successes]
+        self.failures = [discount * f for f in self.failures]
+        i = decision.arm_index
+        self.successes[i] += reward
+        self.failures[i] += 1.0 - reward
+        self.values = [(1.0 + s) / (2.0 + s + f) for s, f in zip(self.successes, self.failures, strict=True)]
+
+    def get_state(self):
+        """Successes and failures."""
+        return {**super().get_state(), "successes": self.successes, "failures": self.failures}
+
+    def set_state(self, state):
+        """Restore them."""
+        super().set_state(state)
+        self.successes = list(state["successes"])
+        self.failures = list(state["failures"])
+
+
 class Hedge(Bandit):
     """``HEDGE``/``BO-HEDGE``: GP-Hedge with full information.
 

@@ -25,9 +25,11 @@ TRANSFORMS = ("LE", "HLE")
 GP_OPTIONS = "hpo_mab.optimizers.options:GPOptions"
 RF_OPTIONS = "hpo_mab.optimizers.options:RFOptions"
 TPE_OPTIONS = "hpo_mab.optimizers.options:TPEOptions"
+OTPE_OPTIONS = "hpo_mab.optimizers.options:OptunaTPEOptions"
 HEDGE_OPTIONS = "hpo_mab.arms.options:HedgeOptions"
 EG_OPTIONS = "hpo_mab.arms.options:EpsilonGreedyOptions"
 SKO_OPTIONS = "hpo_mab.arms.options:KnockOutOptions"
+TS_OPTIONS = "hpo_mab.arms.options:ThompsonOptions"
 
 
 class ArmContext(NamedTuple):
@@ -55,6 +57,13 @@ def _tpe_arm(label: str, family: str, acquisition: str, transform: Transform, ct
     from hpo_mab.optimizers.tpe import TPEOptimizer
 
     return TPEOptimizer(label, ctx.space, transform, acquisition == "RANDOM", ctx.run_conf.get(TPEOptions))
+
+
+def _optuna_tpe_arm(label: str, family: str, acquisition: str, transform: Transform, ctx: ArmContext) -> Any:
+    from hpo_mab.optimizers.options import OptunaTPEOptions
+    from hpo_mab.optimizers.optuna_tpe import OptunaTPEOptimizer
+
+    return OptunaTPEOptimizer(label, ctx.space, transform, ctx.run_conf.get(OptunaTPEOptions))
 
 
 def _random_arm(label: str, family: str, acquisition: str, transform: Transform, ctx: ArmContext) -> Any:
@@ -109,6 +118,10 @@ MODELS: Registry[Callable[..., Any]] = Registry(
             "TPE", _tpe_arm, TPE_OPTIONS, "hyperopt's TPE (EI) or its random sampler (RANDOM)", ("HYPEROPT", "HO"),
             {"acquisitions": ("EI", "RANDOM"), "transforms": TRANSFORMS},
         ),
+        Entry(
+            "OTPE", _optuna_tpe_arm, OTPE_OPTIONS, "Optuna's TPESampler (multivariate)", (),
+            {"acquisitions": ("EI",), "transforms": TRANSFORMS},
+        ),
     ],
 )  # fmt: skip
 
@@ -156,6 +169,7 @@ STRATEGIES: Registry[Callable[..., Strategy]] = Registry(
         Entry("GT", _egreedy(True), EG_OPTIONS, "greedy-time: epsilon decays with the clock"),
         Entry("GT-LE", _egreedy(True), EG_OPTIONS, "as GT"),
         Entry("SKO", _plain("KnockOut"), SKO_OPTIONS, "round robin, the worst arm knocked out periodically"),
+        Entry("TS", _plain("ThompsonSampling"), TS_OPTIONS, "Thompson sampling on discounted top-share successes"),
     ],
 )  # fmt: skip
 

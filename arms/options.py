@@ -36,3 +36,14 @@ class KnockOutOptions:
 
     SECTION: ClassVar[str | None] = None
     knockout_period: int = option(10, Number(positive=True, integer=True), "knock out an arm every K * this steps")
+
+
+@dataclass(frozen=True)
+class ThompsonOptions:
+    """run_conf ``top_share`` and ``ts_discount`` of TS."""
+
+    SECTION: ClassVar[str | None] = None
+    top_share: float = option(
+        0.1, Interval(0, 1, high_open=False), "a trial succeeds when its error is in this best share of the earlier"
+    )
+    ts_discount: float = option(0.95, Interval(0, 1, high_open=False), "TS: evidence is multiplied by it every trial")

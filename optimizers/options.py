@@ -67,6 +67,19 @@ class TPEOptions:
 
 
 @dataclass(frozen=True)
+class OptunaTPEOptions:
+    """run_conf ``otpe: {...}``: Optuna's TPESampler settings (its defaults; multivariate as Optuna 5)."""
+
+    SECTION: ClassVar[str] = "otpe"
+    multivariate: bool = option(True, Flag(numeric=True), "model the parameters jointly")
+    group: bool = option(False, Flag(numeric=True), "split the space into groups of parameters sampled together")
+    n_startup_trials: int = option(10, Number(positive=True, integer=True), "random proposals before TPE")
+    n_ei_candidates: int = option(
+        24, AllOf((Number(positive=True, integer=True), AtMost(MAX_EI_CANDIDATES))), "candidates scored per proposal"
+    )
+
+
+@dataclass(frozen=True)
 class TransformOptions:
     """run_conf ``alpha`` (HLE's breakpoint) and ``response_shaping`` (the transform of plain GP/RF/TPE arms)."""
 

@@ -24,6 +24,7 @@ from tests.conftest import SMALL_HP_CONF, make_table, replay
 
 MODES = [(m, s) for m in ("GP", "GP-NM", "GP-LE", "GP-HLE", "RF", "RF-LE", "RF-HLE") for s in ("EI", "PI", "UCB")]
 MODES += [(m, s) for m in ("TPE", "TPE-LE", "TPE-HLE") for s in ("EI", "RANDOM")]
+MODES += [("OTPE", "EI"), ("OTPE-HLE", "EI")]
 
 
 def model_idx(tmp_path, name, rep="0"):

@@ -5,13 +5,13 @@ import json
 import numpy as np
 import pytest
 
-from hpo_mab.arms.bandits import EpsilonGreedy, Hedge, KnockOut, quantile_reward
+from hpo_mab.arms.bandits import EpsilonGreedy, Hedge, KnockOut, ThompsonSampling, quantile_reward, top_share_reward
 from hpo_mab.arms.catalog import build_div
-from hpo_mab.arms.options import EpsilonGreedyOptions, KnockOutOptions
+from hpo_mab.arms.options import EpsilonGreedyOptions, KnockOutOptions, ThompsonOptions
 from hpo_mab.arms.strategy import Arm, Decision
 from hpo_mab.assembly.catalog import parse_run_conf
 from hpo_mab.engine.criteria import StopCriterion
-from hpo_mab.inputs.run_conf import RunConf
+from hpo_mab.inputs.run_conf import ORIGINAL_ARMS, RunConf
 from hpo_mab.optimizers.base import History, Proposal
 from hpo_mab.optimizers.bayes import ModelCache
 from hpo_mab.optimizers.random_search import RandomSearch
@@ -20,6 +20,7 @@ from tests.conftest import replay
 from tests.test_arms import small_benchmark
 
 SIX = ["GP-HLE_EI", "GP-HLE_PI", "GP-HLE_UCB", "RF-HLE_EI", "RF-HLE_PI", "RF-HLE_UCB"]
+SEVEN = [*SIX, "OTPE_EI"]  # the default arms: the original six and Optuna's TPE
 
 
 def trace(tmp_path, name):
@@ -31,15 +32,15 @@ def test_seq_plays_the_arms_in_order(cli, small_bench, tmp_path):
         cli(str(small_bench), "1", "-m", "DIV", "-s", "SEQ", "-et", "1w", "--max-trials", "14", "--seed", "1").code == 0
     )
     rep = trace(tmp_path, "DIV-SEQ(1).json")
-    assert rep["select_trace"] == (SIX * 3)[:14]
-    assert rep["count_arr"] == [3, 3, 2, 2, 2, 2]
+    assert rep["select_trace"] == (SEVEN * 2)[:14]
+    assert rep["count_arr"] == [2, 2, 2, 2, 2, 2, 2]
 
 
 def test_ada_is_an_alias_of_div(cli, small_bench, tmp_path):
     assert (
         cli(str(small_bench), "1", "-m", "ADA", "-s", "SEQ", "-et", "1w", "--max-trials", "3", "--seed", "1").code == 0
     )
-    assert trace(tmp_path, "DIV-SEQ(1).json")["select_trace"] == SIX[:3]
+    assert trace(tmp_path, "DIV-SEQ(1).json")["select_trace"] == SEVEN[:3]
 
 
 def test_hedge_records_probabilities_nominees_and_gains(cli, small_bench, tmp_path):
@@ -48,12 +49,12 @@ def test_hedge_records_probabilities_nominees_and_gains(cli, small_bench, tmp_pa
     rep = trace(tmp_path, "DIV-HEDGE(1).json")
     assert len(rep["selection"]) == 12
     for played, candidate, record in zip(rep["select_trace"], rep["model_idx"], rep["selection"], strict=True):
-        assert record["strategy"] == "HEDGE" and record["arms"] == SIX
+        assert record["strategy"] == "HEDGE" and record["arms"] == SEVEN
         assert sum(record["probabilities"]) == pytest.approx(1.0)
-        assert record["nominees"][SIX.index(played)] == candidate  # the played arm's nominee is evaluated
-    assert rep["selection"][0]["gains"] == [0.0] * 6
-    assert rep["selection"][-1]["gains"] != [0.0] * 6
-    assert sum(rep["count_arr"]) == 12 and len(rep["mean_arr"]) == 6
+        assert record["nominees"][SEVEN.index(played)] == candidate  # the played arm's nominee is evaluated
+    assert rep["selection"][0]["gains"] == [0.0] * 7
+    assert rep["selection"][-1]["gains"] != [0.0] * 7
+    assert sum(rep["count_arr"]) == 12 and len(rep["mean_arr"]) == 7
     second = cli(*args, "--results", str(tmp_path / "again"))
     assert second.code == 0
     again = json.loads((tmp_path / "again" / "small" / "T604800S" / "DIV-HEDGE(1).json").read_text())["0"]
@@ -159,7 +160,7 @@ def test_quantile_reward_is_scale_free():
 
 def test_a_six_arm_hedge_step_fits_two_models(tmp_path):
     bench = small_benchmark(tmp_path)
-    strategy = build_div("HEDGE", RunConf(), bench.space, None)
+    strategy = build_div("HEDGE", RunConf(arms=ORIGINAL_ARMS), bench.space, None)
     assert isinstance(strategy, Hedge) and [a.name for a in strategy.arms] == SIX
     pool, history, rng = bench.pool(), History(), np.random.default_rng(0)
     for step in range(8):
@@ -171,3 +172,51 @@ def test_a_six_arm_hedge_step_fits_two_models(tmp_path):
     # steps 0-1 are random (no fit); steps 2-7 fit GP-HLE and RF-HLE once each, shared by the six arms
     # and by the crediting of the previous nominees
     assert strategy.models.fits == 2 * 6
+
+
+def test_top_share_reward_counts_errors_in_the_best_share_of_the_earlier():
+    earlier = [0.5, 0.2, 0.1, 0.3]  # the 0.25-quantile (lower) is 0.1; the 0.5-quantile 0.2
+    assert top_share_reward(0.1, earlier, 0.25) == 1.0
+    assert top_share_reward(0.15, earlier, 0.25) == 0.0
+    assert top_share_reward(0.15, earlier, 0.5) == 1.0
+    assert top_share_reward(0.15e3, [e * 1e3 for e in earlier], 0.5) == 1.0  # scale-free
+    assert top_share_reward(0.9, [], 0.1) == 1.0
+
+
+def test_ts_discounts_the_evidence_of_every_arm_and_credits_the_played_one():
+    ts = ThompsonSampling(dummy_arms(2), ModelCache({}), ThompsonOptions(top_share=0.5, ts_discount=0.5))
+    history = History([0, 1], [0.5, 0.3], [1.0, 1.0])
+    ts.update(Decision(0, Proposal(2), "A0"), 0.1, history)  # 0.1 <= 0.3: a success of arm 0
+    history.add(2, 0.1, 1.0)
+    ts.update(Decision(1, Proposal(3), "A1"), 0.9, history)  # a failure of arm 1
+    assert ts.successes == [0.5, 0.0] and ts.failures == [0.0, 1.0]
+    assert ts.values == [1.5 / 2.5, 1.0 / 3.0]
+    assert ts.counts == [1, 1]
+    restored = ThompsonSampling(dummy_arms(2), ModelCache({}), ThompsonOptions())
+    restored.set_state(json.loads(json.dumps(ts.get_state())))
+    assert restored.get_state() == ts.get_state()
+
+
+def test_ts_plays_each_arm_once_then_the_largest_draw(cli, small_bench, tmp_path):
+    args = [str(small_bench), "1", "-m", "DIV", "-s", "TS", "-et", "1w", "--max-trials", "16", "--seed", "2"]
+    assert cli(*args).code == 0
+    rep = trace(tmp_path, "DIV-TS(1).json")
+    assert rep["select_trace"][:7] == SEVEN
+    for step, (played, record) in enumerate(zip(rep["select_trace"], rep["selection"], strict=True)):
+        assert record["strategy"] == "TS" and record["arms"] == SEVEN and len(record["draws"]) == 7
+        if step >= 7:
+            assert SEVEN.index(played) == int(np.argmax(record["draws"]))
+        # the posteriors hold the discounted evidence of the trials before: sum 0.95^k, k = 1..step
+        evidence = sum(a + b - 2.0 for a, b in zip(record["alpha"], record["beta"], strict=True))
+        assert evidence == pytest.approx(sum(0.95**k for k in range(step)))
+    assert cli(*args, "--results", str(tmp_path / "again")).code == 0
+    again = json.loads((tmp_path / "again" / "small" / "T604800S" / "DIV-TS(1).json").read_text())["0"]
+    assert again == rep
+
+
+def test_ts_options_are_checked(cli, small_bench, tmp_path):
+    conf = tmp_path / "ts.yaml"
+    conf.write_text("ts_discount: 2\n")
+    result = cli(str(small_bench), "1", "-m", "DIV", "-s", "TS", "-c", str(conf))
+    assert result.code == 2
+    assert result.err.strip() == f"error: {conf}: ts_discount: expected a number in (0, 1], got 2"

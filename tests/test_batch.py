@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-ARGS = ["1", "-m", "BATCH", "--workers", "3", "-et", "2h", "--seed", "5"]
+ARGS = ["1", "-m", "BATCH", "--workers", "3", "-et", "2h", "--seed", "5", "-c", "arms"]  # the original six arms
 EXPECTED = {
     "ASYNC": ([6, 241, 242, 0, 201, 19, 266, 123], [2, 1, 2, 1, 0, 2, 1, 1]),
     "SYNC": ([6, 241, 201, 15, 58, 11, 121, 104], [2, 1, 0, 1, 2, 0, 0, 1]),

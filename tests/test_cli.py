@@ -10,8 +10,8 @@ import pytest
 from hpo_runner import split_short_equals
 
 REPO = Path(__file__).resolve().parents[1]
-DIV_SPECS = "SEQ, RANDOM, HEDGE, BO-HEDGE, BO-HEDGE-T, BO-HEDGE-LE, BO-HEDGE-LET, EG, EG-LE, GT, GT-LE, SKO"
-MODES = "RANDOM, DIV, GP, GP-NM, GP-LE, GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, TPE-HLE, BATCH"
+DIV_SPECS = "SEQ, RANDOM, HEDGE, BO-HEDGE, BO-HEDGE-T, BO-HEDGE-LE, BO-HEDGE-LET, EG, EG-LE, GT, GT-LE, SKO, TS"
+MODES = "RANDOM, DIV, GP, GP-NM, GP-LE, GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, TPE-HLE, OTPE, OTPE-LE, OTPE-HLE, BATCH"
 
 
 @pytest.mark.parametrize(

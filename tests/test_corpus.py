@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parent / "corpus"
 RUN = ["1", "-m", "RANDOM", "--max-trials", "2", "--seed", "1"]
 TINY = str(CORPUS / "tiny.yaml")
-MODES = "RANDOM, DIV, GP, GP-NM, GP-LE, GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, TPE-HLE, BATCH"
+MODES = "RANDOM, DIV, GP, GP-NM, GP-LE, GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, TPE-HLE, OTPE, OTPE-LE, OTPE-HLE, BATCH"
 BOMB = "line 1: more than 200000 values (aliases expanded)"
 
 HP_CONF_CASES = {  # hp_conf file -> message after "error: CORPUS/<file>: "

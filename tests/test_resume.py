@@ -91,12 +91,19 @@ def test_killed_run_resumes_to_the_same_trace(big_bench, tmp_path, sig):
     assert duplicates == 0
 
 
-@pytest.mark.parametrize(("mode", "spec"), [("GP-HLE", "EI"), ("DIV", "HEDGE"), ("DIV", "SKO"), ("DIV", "EG")])
+@pytest.mark.parametrize(
+    ("mode", "spec"), [("GP-HLE", "EI"), ("DIV", "HEDGE"), ("DIV", "SKO"), ("DIV", "EG"), ("DIV", "TS"), ("OTPE", "EI")]
+)
 def test_killed_model_run_resumes_with_its_model_and_strategy_state(big_bench, tmp_path, mode, spec):
     """Warm starts and bandit state (gains, counts, epsilon, knocked-out arms) are stored: same trace."""
     extra = ["-m", mode, "-s", spec, "--max-trials", "30"]
     if spec == "SKO":
         extra += ["-c", str(write_conf(tmp_path, "knockout_period: 1\n"))]
+    if spec == "TS":  # Optuna's TPE among the arms: its study is rebuilt from the history on resume
+        arms = "arms: [{model: GP-HLE, acq_func: EI}, {model: OTPE, acq_func: EI}, {model: RF-HLE, acq_func: EI}]\n"
+        extra += ["-c", str(write_conf(tmp_path, arms + "otpe: {n_startup_trials: 4}\n"))]
+    if mode == "OTPE":
+        extra += ["-c", str(write_conf(tmp_path, "otpe: {n_startup_trials: 4}\n"))]
     name = f"big/T345600S/{mode}-{spec}(2).json"
     expected, total = uninterrupted(big_bench, tmp_path, *extra, trace=name)
     results = tmp_path / "killed"

@@ -6,7 +6,7 @@ import yaml
 from hpo_mab.arms.options import HedgeOptions
 from hpo_mab.assembly.catalog import load_run_conf
 from hpo_mab.inputs.errors import InputError
-from hpo_mab.inputs.run_conf import DEFAULT_ARMS, PoolSettings
+from hpo_mab.inputs.run_conf import DEFAULT_ARMS, ORIGINAL_ARMS, PoolSettings
 
 
 def load(tmp_path, data, name="run.json"):
@@ -38,10 +38,11 @@ def test_original_keys_are_read(tmp_path):
     assert conf.get(HedgeOptions).eta == 0.1 and conf.given["eta"] == 0.1
 
 
-def test_defaults_are_the_six_hybrid_log_arms(tmp_path):
+def test_defaults_are_the_six_hybrid_log_arms_and_optunas_tpe(tmp_path):
     conf, _ = load(tmp_path, {"title": "x"}, "run.yaml")
     assert conf.arms == DEFAULT_ARMS
-    assert DEFAULT_ARMS[0] == ("GP-HLE", "EI") and len(DEFAULT_ARMS) == 6
+    assert (*ORIGINAL_ARMS, ("OTPE", "EI")) == DEFAULT_ARMS
+    assert ORIGINAL_ARMS[0] == ("GP-HLE", "EI") and len(ORIGINAL_ARMS) == 6
     assert conf.pool == PoolSettings(20000, 1, "sobol", False)
 
 
@@ -56,17 +57,16 @@ def test_legacy_grid_maps_to_pool(tmp_path):
         (
             {"titel": "x"},
             "FILE: titel: unknown key (expected one of: title, description, arms, bandits, eta, discount, init_eps, "
-            "decay_factor, time_unit, knockout_period, response_shaping, alpha, kappa, refine, gp, rf, tpe, "
-            "early_term_rule, etr, failover, max_failures, stopped_trials, stop_grace, resources, max_retries, "
-            "heartbeat, lease_ttl, "
-            "search_space, grid)",
+            "decay_factor, time_unit, knockout_period, top_share, ts_discount, response_shaping, alpha, kappa, refine, "
+            "gp, rf, tpe, otpe, early_term_rule, etr, failover, max_failures, stopped_trials, stop_grace, resources, "
+            "max_retries, heartbeat, lease_ttl, search_space, grid)",
         ),
         ({"title": "a b"}, "FILE: title: expected letters, digits and . _ + - only (it names files), got 'a b'"),
         ({"arms": []}, "FILE: arms: expected a non-empty list of {model, acq_func}, got []"),
         (
             {"arms": [{"model": "XGB"}]},
             "FILE: arms[0].model: expected one of RANDOM, SOBOL, NONE, GP, GP-NM, GP-LE, "
-            "GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, TPE-HLE, got 'XGB'",
+            "GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, TPE-HLE, OTPE, OTPE-LE, OTPE-HLE, got 'XGB'",
         ),
         (
             {"arms": [{"model": "GP", "acq_func": "EI", "kappa": 2}]},
@@ -115,12 +115,12 @@ def test_yaml_run_conf_errors_are_located(tmp_path):
     assert error(tmp_path, {"eta": "high"}, "run.yaml") == "FILE: eta: expected a positive number, got 'high'"
 
 
-def test_bundled_arms_run_conf_is_the_default(tmp_path):
+def test_bundled_arms_run_conf_is_the_original_six(tmp_path):
     from hpo_mab.assembly.build import BUNDLED_RUN_CONF, load_request_run_conf
 
     conf = load_request_run_conf("arms", None)
     assert conf.source == str(BUNDLED_RUN_CONF / "arms.yaml")
-    assert conf.arms == DEFAULT_ARMS and conf.title == "default"
+    assert conf.arms == ORIGINAL_ARMS and conf.title == "default"
     assert conf.pool == PoolSettings(20000, 1, "sobol", False)
 
 

@@ -69,7 +69,7 @@ def test_the_installed_wheel_replays_every_bundled_table_outside_the_checkout(wh
         assert name in listing
     for name in BUNDLED_TABLES:
         out = run([runner, name, "1", "-et", "12h", "--seed", "1", "--results", outside / "results"], outside).stdout
-        assert "run #" in out and f"{name} DIV-SEQ, seed 1, 1 repetition(s)" in out
-        trace = json.loads((outside / "results" / name / "T43200S" / "DIV-SEQ(1).json").read_text())
+        assert "run #" in out and f"{name} DIV-TS, seed 1, 1 repetition(s)" in out
+        trace = json.loads((outside / "results" / name / "T43200S" / "DIV-TS(1).json").read_text())
         assert len(trace["0"]["model_idx"]) > 20
     assert not any(p.name == "hpo.sqlite" for p in REPO.glob("*"))

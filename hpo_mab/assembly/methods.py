@@ -19,7 +19,8 @@ if TYPE_CHECKING:  # modes are resolved (and listed in the CLI help) without imp
     from hpo_mab.inputs.run_conf import RunConf
     from hpo_mab.searchspace.space import SearchSpace
 
-DEFAULT_MODE = "DIV"  # S-Div: round robin over the run_conf's arms, as in the original
+DEFAULT_MODE = "DIV"
+DEFAULT_SPECS = {"DIV": "TS"}  # measured the most robust by benchmarks/quality.py (README "Quality suite")
 BATCH_SPECS = ("ASYNC", "SYNC")
 ALIASES = {"SOBOL": "RANDOM", "NONE": "RANDOM", "HYPEROPT": "TPE", "HO": "TPE", "ADA": "DIV"}
 
@@ -38,7 +39,7 @@ def resolve_mode(mode: str | None, spec: str | None, time_penalty: bool = False)
     if mode not in modes:
         raise InputError(f"expected one of {', '.join(modes)}, got {mode!r}", key="-m/--mode")
     specs = modes[mode]
-    spec = (spec or specs[0]).upper()
+    spec = (spec or DEFAULT_SPECS.get(mode, specs[0])).upper()
     if spec not in specs:
         raise InputError(f"expected one of {', '.join(specs)} for mode {mode}, got {spec!r}", key="-s/--spec")
     if time_penalty and (spec != "EI" or mode.startswith(("TPE", "RANDOM", "DIV", "BATCH"))):

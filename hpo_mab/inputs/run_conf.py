@@ -31,7 +31,8 @@ BANDIT_KEYS = ("mode", "spec")
 TITLE_PATTERN = re.compile(r"^[A-Za-z0-9_.+-]+$")
 MAX_TITLE = 100  # the title is part of trace file names, which the OS limits to 255 bytes
 MAX_BANDITS = 1000  # BATCH workers, one per bandits entry (as --workers)
-DEFAULT_ARMS = tuple((m, a) for m in ("GP-HLE", "RF-HLE") for a in ("EI", "PI", "UCB"))
+ORIGINAL_ARMS = tuple((m, a) for m in ("GP-HLE", "RF-HLE") for a in ("EI", "PI", "UCB"))  # run_conf/arms.yaml
+DEFAULT_ARMS = (*ORIGINAL_ARMS, ("OTPE", "EI"))  # the original six and Optuna's TPE (README "Quality suite")
 
 
 @dataclass(frozen=True)

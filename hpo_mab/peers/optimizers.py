@@ -20,27 +20,11 @@ from typing import Any
 import numpy as np
 
 from hpo_mab.optimizers.base import History, Proposal, nearest_remaining
+from hpo_mab.optimizers.optuna_tpe import optuna_distributions
 from hpo_mab.optimizers.tpe import TPEOptimizer
 from hpo_mab.optimizers.transforms import transform_of
 from hpo_mab.registry import Entry, Registry
 from hpo_mab.searchspace.space import CandidatePool, SearchSpace
-
-
-def optuna_distributions(space: SearchSpace) -> dict:
-    """The space as Optuna distributions (power-of-two ints as categorical levels)."""
-    import optuna
-
-    out = {}
-    for hp in space.hyperparams:
-        if hp.is_choice:
-            out[hp.name] = optuna.distributions.CategoricalDistribution(list(hp.range))
-        elif hp.type == "int" and not hp.is_power:
-            out[hp.name] = optuna.distributions.IntDistribution(*hp.bounds, log=hp.is_log)
-        elif hp.type == "int":
-            out[hp.name] = optuna.distributions.CategoricalDistribution(list(hp.levels()))
-        else:
-            out[hp.name] = optuna.distributions.FloatDistribution(*hp.bounds, log=hp.is_log)
-    return out
 
 
 def skopt_dimensions(space: SearchSpace) -> list:

@@ -18,14 +18,16 @@ HERE = Path(__file__).resolve().parent
 ANALYTIC_CONF = HERE / "small_pool.yaml"  # a 2,000-point pool for benchmarks without a table
 REFINE_CONF = HERE / "refine_small_pool.yaml"  # the same pool, proposals refined off it
 OBJECTIVE_CONF = "examples/quadratic.json"
+ORIGINAL_ARMS = "arms"  # the bundled run_conf/arms.yaml: the original six GP-HLE/RF-HLE arms
 
 SINGLE_ARMS = [("RANDOM", "RANDOM")]
 SINGLE_ARMS += [(m, a) for m in ("GP", "GP-NM", "GP-LE", "GP-HLE") for a in ("EI", "PI", "UCB")]
 SINGLE_ARMS += [(m, a) for m in ("RF", "RF-LE", "RF-HLE") for a in ("EI", "PI", "UCB")]
 SINGLE_ARMS += [(m, a) for m in ("TPE", "TPE-LE", "TPE-HLE") for a in ("EI", "RANDOM")]
+SINGLE_ARMS += [("OTPE", "EI")]
 DIV_SPECS = [
     "SEQ", "RANDOM", "HEDGE", "BO-HEDGE", "BO-HEDGE-T", "BO-HEDGE-LE", "BO-HEDGE-LET",
-    "EG", "EG-LE", "GT", "GT-LE", "SKO",
+    "EG", "EG-LE", "GT", "GT-LE", "SKO", "TS",
 ]  # fmt: skip
 
 
@@ -45,14 +47,31 @@ def cases() -> dict[str, dict]:
     }
     for spec in DIV_SPECS:
         out[f"div-{spec}"] = {
-            "runs": [["digits-mlp", "2", "-m", "DIV", "-s", spec, "-et", "4h", "--seed", "5"]],
+            "runs": [["digits-mlp", "2", "-m", "DIV", "-s", spec, "-et", "4h", "--seed", "5", "-c", ORIGINAL_ARMS]],
         }
     for spec in ("SYNC", "ASYNC"):
         out[f"batch-{spec}"] = {
-            "runs": [["digits-mlp", "2", "-m", "BATCH", "-s", spec, "--workers", "3", "-et", "4h", "--seed", "6"]],
+            "runs": [
+                [
+                    "digits-mlp",
+                    "2",
+                    "-m",
+                    "BATCH",
+                    "-s",
+                    spec,
+                    "--workers",
+                    "3",
+                    "-et",
+                    "4h",
+                    "--seed",
+                    "6",
+                    "-c",
+                    ORIGINAL_ARMS,
+                ]
+            ],
         }
     out["workers-DIV-SEQ"] = {
-        "runs": [["digits-mlp", "2", "--workers", "3", "-et", "4h", "--seed", "6"]],
+        "runs": [["digits-mlp", "2", "-s", "SEQ", "--workers", "3", "-et", "4h", "--seed", "6", "-c", ORIGINAL_ARMS]],
     }
     out["goal-RF-EI"] = {
         "runs": [["digits-mlp", "2", "-m", "RF", "-e", "GOAL", "-eg", "0.02", "--seed", "7"]],
