@@ -34,7 +34,7 @@ from hpo_mab.inputs.run_conf import RunConf
 from hpo_mab.inputs.timestr import parse_seconds
 from hpo_mab.objectives.options import ObjectiveOptions
 from hpo_mab.objectives.python import PythonObjective, load_function
-from hpo_mab.objectives.shell import ShellObjective, placeholders, quoted_placeholders
+from hpo_mab.objectives.shell import ShellObjective, placeholders, refuse_quoted_placeholders
 from hpo_mab.objectives.task import ObjectiveTask
 from hpo_mab.searchspace.space import CandidatePool
 from hpo_mab.stopping.base import NO_RULE, Rule
@@ -266,14 +266,7 @@ def load_objective_task(request: RunRequest, run_conf: RunConf, timeout: float |
                 f"{{{unknown[0]}}} is not a hyperparameter of {conf.name} (it has {', '.join(conf.param_names)})",
                 key="--command",
             )
-        quoted = quoted_placeholders(request.command)
-        if quoted:
-            name, quote = quoted[0]
-            raise InputError(
-                f"{{{name}}} stands inside {quote}...{quote}: values are shell-quoted already, so a quoted field lets"
-                f" a value end the quotes; write a bare {{{name}}}",
-                key="--command",
-            )
+        refuse_quoted_placeholders(request.command)
         objective = ShellObjective(request.command, metric, timeout, grace)
         description = f"shell:{request.command}"
     return ObjectiveTask(conf, objective, description, run_conf.pool)

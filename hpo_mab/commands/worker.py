@@ -26,22 +26,10 @@ import click
 
 from hpo_mab.client import Server, ServerError, Superseded
 from hpo_mab.inputs.errors import InputError
-from hpo_mab.objectives.shell import PLACEHOLDER, placeholders, quoted_placeholders
+from hpo_mab.objectives.shell import PLACEHOLDER, placeholders, refuse_quoted_placeholders
 from hpo_mab.objectives.streams import kill_group
 
 GONE = 410
-
-
-def check_template(template: str) -> None:
-    """A command template whose ``{name}`` fields stand outside quotes (values are shell-quoted already)."""
-    quoted = quoted_placeholders(template)
-    if quoted:
-        name, quote = quoted[0]
-        raise InputError(
-            f"{{{name}}} stands inside {quote}...{quote}: values are shell-quoted already, so a quoted field lets"
-            f" a value end the quotes; write a bare {{{name}}}",
-            key="--command",
-        )
 
 
 def command_line(template: str, params: dict) -> str:
@@ -187,7 +175,7 @@ def worker(
     poll: float, grace: float,
 ) -> None:  # fmt: skip
     """Run the trials of an external experiment: claim, run --command, heartbeat, until the experiment is over."""
-    check_template(template)
+    refuse_quoted_placeholders(template)
     if not url.startswith(("http://", "https://")):
         raise InputError(f"expected an http:// or https:// URL, got {url!r}", key="--server")
     name = worker_id or f"{socket.gethostname()}-{os.getpid()}"

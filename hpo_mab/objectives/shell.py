@@ -18,6 +18,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 
+from hpo_mab.inputs.errors import InputError
 from hpo_mab.objectives.base import Outcome, failed, outcome_from_result, report_value
 from hpo_mab.objectives.streams import STOP_GRACE, ShellTrial
 
@@ -60,6 +61,18 @@ def quoted_placeholders(template: str) -> list[tuple[str, str]]:
     """
     states = quote_states(template)
     return [(m[1], states[m.start()]) for m in PLACEHOLDER.finditer(template) if states[m.start()]]
+
+
+def refuse_quoted_placeholders(template: str, key: str = "--command") -> None:
+    """Refuse a command template with a ``{name}`` field inside quotes (InputError at ``key``)."""
+    quoted = quoted_placeholders(template)
+    if quoted:
+        name, quote = quoted[0]
+        raise InputError(
+            f"{{{name}}} stands inside {quote}...{quote}: values are shell-quoted already, so a quoted field lets"
+            f" a value end the quotes; write a bare {{{name}}}",
+            key=key,
+        )
 
 
 @dataclass(frozen=True)
