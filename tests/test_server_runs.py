@@ -313,7 +313,7 @@ def test_a_server_ended_with_ctrl_c_leaves_its_experiments_to_resume(tmp_path, r
 def test_early_terminated_trials_carry_their_stop_and_their_curve_up_to_it(server):  # noqa: F811
     body = {"benchmark": "digits-mlp", "mode": "DIV", "budget": "3h", "early_term_rule": "Median", "seed": 4}
     created = create(server.client, body)
-    assert created["results"]["trace"] == "digits-mlp/T10800S/DIV-SEQ.ETR-Median(1).json"
+    assert created["results"]["trace"] == "digits-mlp/T10800S/DIV-TS.ETR-Median(1).json"
     server.client.post(f"/experiments/{created['id']}:start")
     wait_status(server.client, created["id"], "done")
     db = sqlite3.connect(server.results / "hpo.sqlite")
