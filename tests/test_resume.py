@@ -181,12 +181,16 @@ def test_killed_real_objective_run_resubmits_the_trial_in_flight(tmp_path):
 REFINE_CONF = "title: refine\nrefine: {enabled: true, starts: 3, max_iter: 20}\n"
 
 
-@pytest.mark.parametrize(("mode", "spec", "workers"), [("DIV", "HEDGE", "1"), ("DIV", "SEQ", "3"), ("TPE", "EI", "1")])
-def test_killed_refining_run_resumes_to_the_same_trace(tmp_path, mode, spec, workers):
+@pytest.mark.parametrize(
+    ("mode", "spec", "workers", "max_trials"),
+    # TPE's steps are cheap: a longer run, so that the kill lands before its end
+    [("DIV", "HEDGE", "1", 24), ("DIV", "SEQ", "3", 24), ("TPE", "EI", "1", 150)],
+)
+def test_killed_refining_run_resumes_to_the_same_trace(tmp_path, mode, spec, workers, max_trials):
     """Configurations proposed off the pool (continuous refinement) re-join it on resume with their ids: same trace."""
     conf = write_conf(tmp_path, REFINE_CONF)
     args = ["branin", "2", "-m", mode, "-s", spec, "-c", str(conf), "--workers", workers]
-    args += ["--max-trials", "24", "-et", "4d", "--seed", "5"]
+    args += ["--max-trials", str(max_trials), "-et", "4d", "--seed", "5"]
     name = f"branin/T345600S/{mode}-{spec}.refine(2).json"
 
     def start_refining(results: Path, *extra: str) -> subprocess.Popen:
@@ -203,7 +207,7 @@ def test_killed_refining_run_resumes_to_the_same_trace(tmp_path, mode, spec, wor
     wait_for_trials(results, proc, 30)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
-    assert 30 <= stored_trials(results) < 48
+    assert 30 <= stored_trials(results) < 2 * max_trials
     resumed = start_refining(results, "-r")
     assert resumed.wait(timeout=600) == 0, resumed.stderr.read()
     assert (results / name).read_bytes() == expected
