@@ -105,11 +105,14 @@ class RefineOptions:
     acquisition over the continuous (float) parameters, integer and categorical ones kept at the
     start's values: L-BFGS-B with the GP's analytic gradients, rounds of shrinking perturbations
     for the forest. TPE arms propose their own configuration instead of the nearest pool one.
-    A lookup table's rows stay the only candidates.
+    A lookup table's rows stay the only candidates. On by default; ``enabled: false`` keeps every
+    proposal in the pool.
     """
 
     SECTION: ClassVar[str] = "refine"
-    enabled: bool = option(False, Flag(numeric=True), "propose configurations off the pool where the space allows")
+    enabled: bool = option(
+        True, Flag(numeric=True), "propose configurations off the pool where the space is continuous (tables: rows)"
+    )
     starts: int = option(
         5, AllOf((Number(positive=True, integer=True), AtMost(MAX_REFINE_STARTS))), "pool candidates refined per step"
     )

@@ -115,15 +115,35 @@ def test_configurations_off_the_pool_get_the_next_ids_whatever_order_they_are_re
 
 
 def test_a_lookup_table_keeps_choosing_its_rows_with_refinement_enabled(tmp_path):
-    """refine: {enabled: true} on a table: the same trace as without it (rows only)."""
+    """Refinement on (the default) on a table: the same trace as with refine: {enabled: false} (rows only)."""
     import hpo_runner
 
-    conf = tmp_path / "refine.yaml"
-    conf.write_text("title: default\nrefine: {enabled: true}\n")
+    conf = tmp_path / "pool.yaml"
+    conf.write_text("title: default\nrefine: {enabled: false}\n")
     args = ["breast-cancer-gbm", "1", "-m", "GP", "-s", "EI", "-et", "2h", "--seed", "3"]
-    assert hpo_runner.main([*args, "--results", str(tmp_path / "plain")]) == 0
-    assert hpo_runner.main([*args, "-c", str(conf), "--results", str(tmp_path / "refined")]) == 0
+    assert hpo_runner.main([*args, "--results", str(tmp_path / "refined")]) == 0
+    assert hpo_runner.main([*args, "-c", str(conf), "--results", str(tmp_path / "plain")]) == 0
     name = "breast-cancer-gbm/T7200S/GP-EI(1).json"
     plain = json.loads((tmp_path / "plain" / name).read_bytes())
     refined = json.loads((tmp_path / "refined" / name).read_bytes())
     assert refined == plain and max(plain["0"]["model_idx"]) < 5000  # rows of the 5,000-row table
+
+
+def test_an_analytic_function_is_refined_by_default_and_enabled_false_keeps_the_pool(tmp_path):
+    """branin: the default run is the refine: {enabled: true} run, proposing ids past the 20,000-point
+    pool; refine: {enabled: false} proposes pool candidates only."""
+    import hpo_runner
+
+    args = ["branin", "1", "-m", "GP", "-s", "EI", "-et", "1h", "--seed", "3"]
+    traces = {}
+    for label, text in (("default", None), ("on", "refine: {enabled: true}"), ("off", "refine: {enabled: false}")):
+        extra = []
+        if text is not None:
+            conf = tmp_path / f"{label}.yaml"
+            conf.write_text(f"title: default\n{text}\n")
+            extra = ["-c", str(conf)]
+        assert hpo_runner.main([*args, *extra, "--results", str(tmp_path / label)]) == 0
+        traces[label] = json.loads((tmp_path / label / "branin/T3600S/GP-EI(1).json").read_bytes())["0"]
+    assert traces["default"] == traces["on"]
+    assert max(traces["off"]["model_idx"]) < 20000
+    assert max(traces["on"]["model_idx"]) >= 20000 and min(traces["on"]["error"]) < min(traces["off"]["error"])
