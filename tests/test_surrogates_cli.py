@@ -140,7 +140,8 @@ def test_a_materialised_yahpo_table_replays_like_the_model(cli, tmp_path, mode, 
     assert meta["source"] == "yahpo:lcbench:3945" and meta["rows"] == 300 and meta["pool"]["num_samples"] == 300
     assert meta["optimum_accuracy"] == table[[f"acc_{e}" for e in range(1, 53)]].max(axis=1).max()
     run_conf = tmp_path / "pool.yaml"
-    run_conf.write_text("search_space: {num_samples: 300}\n")
+    # the model's pool is the table's rows; refinement off, so the model-based run proposes rows too
+    run_conf.write_text("search_space: {num_samples: 300}\nrefine: {enabled: false}\n")
     args = [str(mode), "-m", mode, "-s", spec, "-et", "3h", "--seed", "4", "-c", str(run_conf)]
     replay = cli(str(tmp_path / "tables" / "lc.json"), "2", *args[1:], "--results", str(tmp_path / "a"))
     model = cli("yahpo:lcbench:3945", "2", *args[1:], "--results", str(tmp_path / "b"), "--yahpo-data", str(DATA))
