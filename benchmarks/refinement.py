@@ -55,6 +55,11 @@ def medians(cells: list[tuple[float, float]]) -> tuple[float, float]:
     return statistics.median(e for e, _ in cells), statistics.median(w for _, w in cells)
 
 
+def ratio_text(ratio: float) -> str:
+    """``31,437x`` from 10 up, two significant digits below (``1.3x``, ``0.98x``)."""
+    return f"{ratio:,.0f}x" if ratio >= 10 else f"{ratio:.2g}x"
+
+
 def main() -> None:
     """Run the cells and print the table (Markdown)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -80,7 +85,7 @@ def main() -> None:
         for strategy in args.strategies:
             pool, pool_wall = medians(errors[(function, pooled[strategy])])
             better, wall = medians(errors[(function, refined[strategy])])
-            ratio = f"{pool / better:.0f}x" if better > 0 else "inf"
+            ratio = "inf" if better == 0 else ratio_text(pool / better)
             print(f"| {function} | {strategy} | {pool:.2e} | {better:.2e} | {ratio} | {pool_wall:.0f} / {wall:.0f} | |")
 
 
