@@ -1,6 +1,7 @@
 """Time of one suggestion per arm (fit + acquisition over a 20,000-candidate pool, 9 hyperparameters).
 
     python benchmarks/ask_overhead.py [--sizes 100 200 500] [--steps 9] [--warmup 6] [--pool 20000] [--no-peers]
+        [--cpu] [--only NAME ...]   (NAME as in the table: "hpo-mab DIV-HEDGE (7 arms)", "Optuna GPSampler")
 
 For each history size n, every arm proposes ``--steps`` times in a row, the history growing by one
 evaluation between proposals, and the median, p90 and mean of those proposal times are printed.
