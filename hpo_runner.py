@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from hpo_mab.backends.base import BackendLost
-from hpo_mab.engine.options import MAX_REPETITIONS, MAX_TRIALS, MAX_WORKERS
+from hpo_mab.engine.options import MAX_JOBS, MAX_REPETITIONS, MAX_TRIALS, MAX_WORKERS
 from hpo_mab.inputs.errors import InputError, one_line
 from hpo_mab.inputs.options import INT64_MAX
 
@@ -193,6 +193,14 @@ def _spec_help() -> str:
     default=None,
     help="Parallel workers: simulated on surrogate benchmarks, a Dask LocalCluster for real objectives.",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1, max=MAX_JOBS),
+    default=1,
+    show_default=True,
+    help="Repetitions replayed at once, each in its own process (simulated clock only; the trials are the same).",
+)
 @click.option("--trial-timeout", default=None, help="Real objectives: a trial running longer fails (e.g. 30m).")
 @click.option(
     "--yahpo-data",
@@ -228,6 +236,7 @@ def cli(
     objective: str | None,
     command: str | None,
     workers: int | None,
+    jobs: int,
     trial_timeout: str | None,
     yahpo_data: Path | None,
     debug: bool,
@@ -271,6 +280,7 @@ def cli(
         objective=objective,
         command=command,
         workers=workers,
+        jobs=jobs,
         trial_timeout=trial_timeout,
     )
     report = run_request(request, echo=click.echo)

@@ -2,8 +2,9 @@
 
     python benchmarks/dashboard.py [--repeat 3] [--samples 30] [--trials 100000]
 
-1. form -> finished: from submitting the new-experiment form (digits-mlp, DIV-SEQ, 5 x 12 h, seed 1) to the
-   experiment page showing it done; beside it the same run by the CLI alone (no server, no browser);
+1. form -> finished: from submitting the new-experiment form (digits-mlp, DIV-SEQ, 5 x 12 h, seed 1; the
+   form's default of one parallel repetition per core) to the experiment page showing it done; beside it the
+   same run by the CLI alone (no server, no browser), with ``-j`` as the form's and with one repetition at a time;
 2. stored trial -> row: latency from a trial committed to the store (through the store API, by this
    process, holding the run's lock as a running CLI does) to its row in the experiment page's table;
 3. first paint of an experiment with 100,000 stored trials (synthetic, written through the store API):
@@ -26,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from hpo_mab.server.web.forms import default_jobs  # noqa: E402
 from hpo_mab.store.lock import RunLock  # noqa: E402
 from hpo_mab.store.records import Trial  # noqa: E402
 from hpo_mab.store.sqlite import ResultStore  # noqa: E402
@@ -79,12 +81,12 @@ def form_to_finished(pages: Pages, server: Server) -> float:
     return elapsed
 
 
-def cli_alone() -> float:
-    """Seconds of the same run by the CLI (process start included)."""
+def cli_alone(jobs: int) -> float:
+    """Seconds of the same run by the CLI (process start included), ``jobs`` repetitions at once."""
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         subprocess.run([sys.executable, str(REPO / "hpo_runner.py"), "digits-mlp", "5", "-m", "DIV", "-s", "SEQ",
-                        "-e", "TIME", "-et", "12h", "--seed", "1", "--results", tmp], check=True,
+                        "-e", "TIME", "-et", "12h", "--seed", "1", "-j", str(jobs), "--results", tmp], check=True,
                        capture_output=True)  # fmt: skip
         return time.perf_counter() - start
 
@@ -159,10 +161,11 @@ def main() -> None:
         login.goto(f"{server.url}/?token={TOKEN}")
         login.close()
         try:
-            finished, alone = [], []
-            for _ in range(args.repeat):  # alternately, so that both see the same load
+            finished, alone, alone_one = [], [], []
+            for _ in range(args.repeat):  # alternately, so that all see the same load
                 finished.append(form_to_finished(pages, server))
-                alone.append(cli_alone())
+                alone.append(cli_alone(default_jobs()))
+                alone_one.append(cli_alone(1))
             latency = sorted(row_latency(pages, server, args.samples))
             run_id, written = big_store(server, args.trials)
             paints = [first_paint(pages, server, run_id) for _ in range(args.repeat)]
@@ -174,7 +177,8 @@ def main() -> None:
     received, median_paint, median_drawn = (statistics.median(p[i] for p in paints) for i in (0, 1, 2))
     rows = [
         ("form submitted -> finished 5 x 12 h digits-mlp shown, s", f"{statistics.median(finished):.2f}", "≤ 10"),
-        ("  the same run by the CLI alone, s", f"{statistics.median(alone):.2f}", ""),
+        (f"  the same run by the CLI alone, -j {default_jobs()}, s", f"{statistics.median(alone):.2f}", ""),
+        ("  the same run by the CLI alone, -j 1, s", f"{statistics.median(alone_one):.2f}", ""),
         (f"stored trial -> its row on the page, s ({len(latency)} trials)", f"{statistics.median(latency):.3f}", "≤ 1"),
         ("  95th percentile, s", f"{p95:.3f}", ""),
         (f"first contentful paint, {args.trials:,} trials, s", f"{median_paint:.3f}", "≤ 2"),

@@ -3,10 +3,7 @@
 The study holds the history's evaluations as completed trials (told incrementally while the
 history only grows, rebuilt when it changed); every proposal uses a fresh sampler seeded from the
 repetition's generator, so a proposal depends only on the history and the seed drawn for it: a run
-resumed from its store proposes exactly what the uninterrupted run proposed. The fresh samplers
-share one ``IntersectionSearchSpace`` per study (Optuna's incremental cache of the multivariate
-search space, meant for one study): a new sampler would otherwise recompute it over every trial,
-comparing every distribution, at each proposal; the space it gives is the same. Trials the sampler
+resumed from its store proposes exactly what the uninterrupted run proposed. Trials the sampler
 asks are closed as failed (TPE models completed trials only); the proposal is mapped to the
 nearest remaining candidate of the pool.
 """
@@ -54,7 +51,7 @@ class OptunaTPEOptimizer:
     _dists: dict = field(default_factory=dict, repr=False)
     _told: int = 0
     _lineage: object = field(default=None, repr=False)
-    _search_space: Any = field(default=None, repr=False)  # the study's IntersectionSearchSpace, shared by samplers
+    _space: Any = field(default=None, repr=False)  # the study's intersection search space, kept between samplers
 
     def propose(self, history: History, pool: CandidatePool, rng: np.random.Generator) -> Proposal:
         """Tell the new evaluations, ask a sampler seeded from ``rng``, map to the nearest remaining candidate."""
@@ -66,19 +63,33 @@ class OptunaTPEOptimizer:
         self._sync(history, pool)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # multivariate and group are marked experimental
-            sampler = optuna.samplers.TPESampler(
+            self._study.sampler = optuna.samplers.TPESampler(
                 seed=seed,
                 multivariate=bool(self.options.multivariate),
                 group=bool(self.options.group),
                 n_startup_trials=int(self.options.n_startup_trials),
                 n_ei_candidates=int(self.options.n_ei_candidates),
             )
-            sampler._search_space = self._search_space  # Optuna's cache of the study's search space, kept
-            self._study.sampler = sampler
+            self._keep_search_space(self._study.sampler)
             trial = self._study.ask(self._dists)
         params = dict(trial.params)
         self._study.tell(trial, state=optuna.trial.TrialState.FAIL)
         return nearest_remaining(self.space, pool, params)
+
+    def _keep_search_space(self, sampler: Any) -> None:
+        """Hand the study's search space (cached by trial number) from one fresh sampler to the next.
+
+        A sampler computes the intersection search space of the study's trials incrementally,
+        but each proposal has a fresh sampler: without this, every ask would go through every
+        trial again. The space depends only on the study's trials, so the proposals are the same.
+        """
+        name = "_group_decomposed_search_space" if self.options.group else "_search_space"
+        if getattr(sampler, name, None) is None:
+            return
+        if self._space is None:
+            self._space = getattr(sampler, name)
+        else:
+            setattr(sampler, name, self._space)
 
     def _sync(self, history: History, pool: CandidatePool) -> None:
         """Create the study on first use (or when the history changed) and add the evaluations it lacks."""
@@ -86,8 +97,7 @@ class OptunaTPEOptimizer:
 
         if self._study is None or not history.extends(self._lineage, self._told):
             optuna.logging.set_verbosity(optuna.logging.WARNING)
-            self._study, self._told = optuna.create_study(), 0
-            self._search_space = optuna.search_space.IntersectionSearchSpace(include_pruned=True)
+            self._study, self._told, self._space = optuna.create_study(), 0, None
             self._dists = optuna_distributions(self.space)
         losses = self.transform.forward(np.asarray(history.errors[self._told :], dtype=float))
         for position, loss in zip(history.positions[self._told :], losses, strict=True):

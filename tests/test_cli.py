@@ -57,7 +57,7 @@ MODES = "RANDOM, DIV, GP, GP-NM, GP-LE, GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, 
             "error: Invalid value for '-l' / '--log_level': 'chatty' is not one of 'debug', 'info', "
             "'warn', 'error', 'log'.",
         ),
-        (["--bogus"], "error: No such option '--bogus'."),
+        (["--bogus"], "error: No such option '--bogus'. Did you mean '--jobs'?"),  # click suggests the closest option
     ],
 )
 def test_bad_values_are_one_line_and_exit_2(cli, small_bench, args, message):

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from hpo_mab.server.web.comparison import TABLES
+from hpo_mab.server.web.forms import default_jobs
 from tests.browser import Pages, launch, require_chromium, screenshot
 from tests.processes import wait_for
 from tests.server_fixtures import ROOT, TOKEN, Server
@@ -124,7 +125,8 @@ def test_form_starts_a_run_watched_live_to_its_end(pages, dash, tmp_path):
     assert page.locator("#benchmark-facts").inner_text().startswith("12000 rows, 8 hyperparameters, 30 epochs")
     page.check("input[name=criterion][value=TIME]")
     fill_form(page, benchmark="digits-mlp", mode="DIV", spec="SEQ", budget="12h", repetitions="3", seed="7")
-    command = f"hpo-runner digits-mlp 3 -m DIV -s SEQ -e TIME -et 12h --seed 7 --results {dash.results}"
+    jobs = f" -j {default_jobs()}" if default_jobs() > 1 else ""  # the form's default: a repetition per core
+    command = f"hpo-runner digits-mlp 3 -m DIV -s SEQ -e TIME -et 12h --seed 7{jobs} --results {dash.results}"
     page.wait_for_function("text => document.getElementById('command').textContent === text", arg=command)
     assert '"title": "default"' in page.locator("#run-conf").inner_text()
     screenshot(page, "new-experiment")

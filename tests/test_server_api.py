@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import stat
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.server_fixtures import Server, shared_server  # noqa: F401
+
+QUADRATIC = json.loads((Path(__file__).resolve().parents[1] / "examples" / "quadratic.json").read_text())
 
 
 def test_every_api_call_needs_the_token(shared_server):  # noqa: F811
@@ -120,6 +124,13 @@ def test_inline_run_conf_errors_name_the_body_key(shared_server):  # noqa: F811
             "NUM_TRIALS: expected an integer in 1..10000, got 0",
         ),
         ({"benchmark": "digits-mlp", "workers": 0}, ["workers"], "--workers: expected an integer in 1..256, got 0"),
+        ({"benchmark": "digits-mlp", "jobs": 65}, ["jobs"], "-j/--jobs: expected an integer in 1..64, got 65"),
+        (
+            {"hp_conf": QUADRATIC, "objective": "examples.objectives:quadratic", "jobs": 2},
+            ["jobs"],
+            "-j/--jobs: repetitions run at once only on the simulated clock (surrogate tables, analytic functions,"
+            " YAHPO); a real objective runs trials in parallel with --workers",
+        ),
         (
             {"benchmark": "digits-mlp", "command": "true"},
             ["command"],

@@ -23,7 +23,7 @@ from hpo_mab.backends.external_options import ExternalTarget
 from hpo_mab.bundled import run_conf_folder
 from hpo_mab.engine.criteria import StopCriterion
 from hpo_mab.engine.loop import LoopPlan, rule_seeds
-from hpo_mab.engine.options import MAX_REPETITIONS, MAX_SECONDS, MAX_TRIALS, MAX_WORKERS, LoopOptions
+from hpo_mab.engine.options import MAX_JOBS, MAX_REPETITIONS, MAX_SECONDS, MAX_TRIALS, MAX_WORKERS, LoopOptions
 from hpo_mab.inputs import checks
 from hpo_mab.inputs.cli_values import check_goal, check_results_dir, parse_overhead, parse_worker_url
 from hpo_mab.inputs.errors import InputError
@@ -317,6 +317,7 @@ def check_sizes(request: RunRequest) -> None:
         ("NUM_TRIALS", request.num_trials, 1, MAX_REPETITIONS),
         ("--max-trials", request.max_trials, 1, MAX_TRIALS),
         ("--workers", request.workers, 1, MAX_WORKERS),
+        ("-j/--jobs", request.jobs, 1, MAX_JOBS),
         ("--seed", request.seed, 0, INT64_MAX),
     )
     for key, value, low, high in limits:
@@ -366,6 +367,12 @@ def assemble(request: RunRequest, warn: Callable[[str], None]) -> Assembly:
             key="--strategies",
         ) from None
     backend = "external" if request.external else backend_for(problem.simulated, workers, worker)
+    if request.jobs > 1 and backend != "simulated":
+        raise InputError(
+            "repetitions run at once only on the simulated clock (surrogate tables, analytic functions, YAHPO);"
+            " a real objective runs trials in parallel with --workers",
+            key="-j/--jobs",
+        )
     etr_name, etr_options = _rule(request, run_conf, problem)
     return Assembly(
         problem=problem,

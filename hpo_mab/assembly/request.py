@@ -34,6 +34,7 @@ class RunRequest:
     objective: str | None = None
     command: str | None = None
     workers: int | None = None
+    jobs: int = 1  # repetitions replayed at once in processes (simulated clock only)
     trial_timeout: str | None = None
     peer: str | None = None
     early_term_rule: str | None = None

@@ -18,6 +18,7 @@ from typing import Any
 
 from hpo_mab.assembly.build import Assembly, assemble
 from hpo_mab.assembly.observer import Reporter
+from hpo_mab.assembly.parallel_reps import run_in_processes
 from hpo_mab.assembly.request import RunRequest
 from hpo_mab.backends.scratch import ScratchFolder
 from hpo_mab.engine.criteria import GOAL, StopCriterion
@@ -41,6 +42,7 @@ class SessionSettings:
     seed: int | None = None
     rerun: bool = False
     keep_internals: bool = False
+    jobs: int = 1  # repetitions run at once (simulated clock only)
 
 
 @dataclass
@@ -104,7 +106,7 @@ def execute(
                 notes.append(f"extending run #{run.id} from {run.num_reps} to {settings.num_reps} repetitions")
                 run = store.run(run.id)
             num_reps = max(run.num_reps, settings.num_reps)
-            outcomes = _run_repetitions(assembly, store, run, num_reps, settings.keep_internals, reporter, execution)
+            outcomes = _run_repetitions(assembly, store, run, num_reps, settings, reporter, execution)
             trials = store.trials(run.id)
             folder = settings.results_dir / assembly.problem.name / criterion_dirname(assembly.criterion)
             trace = folder / trace_name(
@@ -127,21 +129,27 @@ def execute(
 
 
 def _run_repetitions(
-    assembly: Assembly, store: ResultStore, run: RunRecord, num_reps: int, keep_internals: bool, reporter: Reporter,
-    execution: Any,
+    assembly: Assembly, store: ResultStore, run: RunRecord, num_reps: int, settings: SessionSettings,
+    reporter: Reporter, execution: Any,
 ) -> list[RepetitionOutcome]:  # fmt: skip
-    """Run or resume every repetition of ``run`` on ``execution``; each trial is stored as it ends."""
+    """Run or resume every repetition of ``run`` on ``execution``; each trial is stored as it ends.
+
+    The models run on one BLAS thread (their matrices are small: threads only add overhead). On the
+    simulated clock, ``settings.jobs`` repetitions run at once in child processes.
+    """
+    from threadpoolctl import threadpool_limits
+
     reporter.start(run, num_reps, assembly.criterion)
-    outcomes = []
-    plan = assembly.plan(keep_internals)
-    for rep in range(num_reps):
-        sink = StoredRepetition(store, run.id, rep)
+    plan = assembly.plan(settings.keep_internals)
+
+    def repetition(rep: int, events: Reporter, rep_store: ResultStore) -> RepetitionOutcome:
+        sink = StoredRepetition(rep_store, run.id, rep)
         stored = sink.trials()
         backend = execution.backend(stored[-1].clock if stored else 0.0)
         strategies, rule = assembly.components(run.seed, rep)
-        reporter.rep_start(rep)
+        events.rep_start(rep)
         try:
-            outcome = run_repetition(
+            return run_repetition(
                 pool=assembly.pool(),
                 strategies=strategies,
                 backend=backend,
@@ -151,12 +159,23 @@ def _run_repetitions(
                 rep=rep,
                 seed=run.seed,
                 rule=rule,
-                on_trial=reporter.trial,
+                on_trial=events.trial,
             )
         finally:
             backend.close()
-        outcomes.append(outcome)
-        reporter.rep_end(outcome)
+
+    def in_child(rep: int, events: Reporter) -> RepetitionOutcome:
+        with ResultStore(store.path) as own_store:  # a connection is not carried across fork
+            return repetition(rep, events, own_store)
+
+    with threadpool_limits(1, user_api="blas"):
+        if min(settings.jobs, num_reps) > 1:
+            outcomes = run_in_processes(in_child, list(range(num_reps)), settings.jobs, reporter)
+        else:
+            outcomes = []
+            for rep in range(num_reps):
+                outcomes.append(repetition(rep, reporter, store))
+                reporter.rep_end(outcomes[-1])
     reporter.close()
     return outcomes
 
@@ -199,5 +218,12 @@ def run(
     request: RunRequest, reporter: Reporter | None = None, warn: Callable[[str], None] = lambda m: None
 ) -> RunReport:
     """Assemble and execute a request (its NUM_TRIALS, results folder, seed, ``-r`` and ``-p`` included)."""
-    settings = SessionSettings(request.num_trials, request.results_dir, request.seed, request.rerun, request.pkl)
+    settings = session_settings(request)
     return execute(assemble(request, warn), settings, reporter or Reporter())
+
+
+def session_settings(request: RunRequest) -> SessionSettings:
+    """How the request's run is kept and run: repetitions, results folder, seed, ``-r``, ``-p``, ``-j``."""
+    return SessionSettings(
+        request.num_trials, request.results_dir, request.seed, request.rerun, request.pkl, request.jobs
+    )

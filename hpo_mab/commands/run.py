@@ -9,7 +9,7 @@ from collections.abc import Callable
 from hpo_mab.assembly.build import assemble
 from hpo_mab.assembly.observer import Reporter
 from hpo_mab.assembly.request import RunRequest
-from hpo_mab.assembly.session import RunReport, SessionSettings, execute
+from hpo_mab.assembly.session import RunReport, execute, session_settings
 from hpo_mab.inputs.timestr import format_seconds
 from hpo_mab.terminal.progress import BarReporter, LineReporter
 from hpo_mab.terminal.summary import summary_lines
@@ -38,8 +38,7 @@ def run_request(request: RunRequest, echo: Callable[..., None]) -> RunReport:
         warn(message)
     if request.criterion == "TIME":
         LOGGER.info("TIME budget %s per repetition", format_seconds(assembly.criterion.budget))
-    settings = SessionSettings(request.num_trials, request.results_dir, request.seed, request.rerun, request.pkl)
-    report = execute(assembly, settings, reporter_for(request.log_level))
+    report = execute(assembly, session_settings(request), reporter_for(request.log_level))
     for note in report.notes:
         warn(note)
     for line in summary_lines(report):

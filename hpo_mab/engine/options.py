@@ -12,6 +12,7 @@ FAILOVERS = ("none", "None", "premature", "random", "next_candidate")
 MAX_REPETITIONS = 10_000  # NUM_TRIALS: every repetition is a row of the store and a key of the trace
 MAX_TRIALS = 1_000_000  # --max-trials: trials of one repetition (the pool, at most 50,000, usually ends it first)
 MAX_WORKERS = 256  # --workers: trials in flight; each stored repetition state lists them all
+MAX_JOBS = 64  # -j/--jobs: repetitions replayed at once, one process each
 MAX_SECONDS = 1e9  # -et, --trial-timeout, --overhead SECONDS (31 years): the clock stays finite, folder names short
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from hpo_mab.assembly.build import assemble
 from hpo_mab.assembly.observer import Reporter
 from hpo_mab.assembly.request import RunRequest
-from hpo_mab.assembly.session import SessionSettings, execute
+from hpo_mab.assembly.session import SessionSettings, execute, session_settings
 from hpo_mab.backends.base import BackendLost
 from hpo_mab.backends.external import (
     ExperimentStopped,
@@ -74,9 +74,7 @@ class ExternalRuns:
             self.store.open_experiment(experiment, options.heartbeat, options.lease_ttl)
             metric = assembly.problem.objective.metric
             session = ExternalSession(self.store, experiment, assembly.rule_name, metric, threading.Event())
-            settings = SessionSettings(
-                request.num_trials, request.results_dir, request.seed, request.rerun, request.pkl
-            )
+            settings = session_settings(request)
             thread = threading.Thread(
                 target=self._run, args=(experiment, assembly, settings, on_end), name=f"experiment-{experiment}"
             )

@@ -38,6 +38,7 @@ BODY_KEYS = {
     "--seed": "seed",
     "--max-trials": "max_trials",
     "--workers": "workers",
+    "-j/--jobs": "jobs",
     "-etr/--early_term_rule": "early_term_rule",
     "--objective": "objective",
     "--command": "command",
@@ -70,6 +71,7 @@ class ExperimentBody(BaseModel):
     repetitions: int = 1
     seed: int | None = None
     workers: int | None = None
+    jobs: int = Field(1, description="Repetitions replayed at once, one process each (simulated clock only).")
     early_term_rule: str | None = Field(None, max_length=100)
     max_trials: int | None = None
     time_penalty: bool = False
@@ -158,10 +160,10 @@ def cli_arguments(body: ExperimentBody, results_dir: Path, folder: Path, seed: i
         "-m": body.mode, "-s": body.spec, "-e": body.criterion, "-et": body.budget,
         "-eg": None if body.goal is None else repr(body.goal), "-gm": body.goal_metric,
         "-etr": body.early_term_rule, "--seed": str(seed), "--workers": body.workers, "--max-trials": body.max_trials,
-        "--objective": body.objective, "--command": body.command, "--overhead": body.overhead,
+        "-j": body.jobs, "--objective": body.objective, "--command": body.command, "--overhead": body.overhead,
         "--trial-timeout": body.trial_timeout,
     }  # fmt: skip
-    defaults = {"-gm": "error", "--overhead": "none"}
+    defaults = {"-gm": "error", "--overhead": "none", "-j": 1}
     for flag, value in options.items():
         if value is not None and defaults.get(flag) != value:
             args += [flag, str(value)]
@@ -192,7 +194,7 @@ def run_request_of(body: ExperimentBody, args: list[str], results_dir: Path) -> 
         goal_metric=body.goal_metric, exp_time=body.budget, conf=run_conf, time_penalty=body.time_penalty,
         early_term_rule=body.early_term_rule, seed=int(args[args.index("--seed") + 1]), max_trials=body.max_trials,
         results_dir=results_dir, overhead=body.overhead, objective=body.objective, command=body.command,
-        workers=body.workers, trial_timeout=body.trial_timeout, external=body.external,
+        workers=body.workers, jobs=body.jobs, trial_timeout=body.trial_timeout, external=body.external,
     )  # fmt: skip
 
 

@@ -90,20 +90,25 @@ class BarReporter(Reporter):
         self._progress.start()
         self._task = self._progress.add_task(f"{run.benchmark} {run.mode}-{run.spec}", total=total, status="")
         self._reps_done = 0
+        self._within: dict[int, float] = {}  # clock of each running repetition (several with -j)
+
+    def _completed(self) -> float:
+        unit = self._criterion.budget if self._criterion.kind == "TIME" else 1.0
+        return self._reps_done * unit + sum(self._within.values())
 
     def trial(self, trial: Trial, best_error: float) -> None:
         """Advance to the trial's clock."""
-        done = self._reps_done * (self._criterion.budget if self._criterion.kind == "TIME" else 1.0)
         within = min(trial.clock, self._criterion.budget) if self._criterion.kind == "TIME" else 0.0
+        self._within[trial.rep] = within
         self._progress.update(
-            self._task, completed=done + within, status=f"rep {trial.rep} trial {trial.trial} best {best_error:.5f}"
+            self._task, completed=self._completed(), status=f"rep {trial.rep} trial {trial.trial} best {best_error:.5f}"
         )
 
     def rep_end(self, outcome: RepetitionOutcome) -> None:
         """Count a finished repetition."""
         self._reps_done += 1
-        unit = self._criterion.budget if self._criterion.kind == "TIME" else 1.0
-        self._progress.update(self._task, completed=self._reps_done * unit)
+        self._within.pop(outcome.rep, None)
+        self._progress.update(self._task, completed=self._completed())
 
     def close(self) -> None:
         """Stop the bar."""

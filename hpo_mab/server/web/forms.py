@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from hpo_mab.engine.options import MAX_JOBS
 from hpo_mab.inputs.run_conf import DEFAULT_ARMS
 
 DEFAULTS = {
@@ -42,14 +44,19 @@ def _budget_text(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
+def default_jobs() -> int:
+    """Repetitions replayed at once by default: one per core of this machine."""
+    return max(1, min(os.cpu_count() or 1, MAX_JOBS))
+
+
 def copy_of(experiment: dict[str, Any] | None) -> dict[str, Any]:
     """The form's initial values: the defaults, or those of an earlier experiment's request."""
-    values = dict(DEFAULTS)
+    values = {**DEFAULTS, "jobs": default_jobs()}
     if experiment is None:
         return values
     request = experiment.get("request") or {}
     for key in ("benchmark", "objective", "command", "mode", "spec", "criterion", "budget", "goal", "repetitions",
-                "seed", "workers", "early_term_rule"):  # fmt: skip
+                "seed", "workers", "jobs", "early_term_rule"):  # fmt: skip
         if request.get(key) is not None:
             values[key] = request[key]
     if request.get("budget_s"):

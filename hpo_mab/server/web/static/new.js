@@ -57,6 +57,7 @@
     if (out.criterion === "TIME") out.budget = value("budget");
     else if (value("goal")) out.goal = Number.isFinite(Number(value("goal"))) ? Number(value("goal")) : value("goal");
     for (const key of ["seed", "workers"]) if (value(key)) out[key] = integer(value(key));
+    if (source === "benchmark" && value("jobs")) out.jobs = integer(value("jobs"));
     if (value("early_term_rule") !== "None") out.early_term_rule = value("early_term_rule");
     const arms = [...form.querySelectorAll('input[name="arm"]:checked')].map((c) => c.value.split("|"));
     if (modeSelect.value === "DIV" && !sameArms(arms, choices.default_arms)) {
