@@ -1,19 +1,21 @@
 """Time of one suggestion per arm (fit + acquisition over a 20,000-candidate pool, 9 hyperparameters).
 
     python benchmarks/ask_overhead.py [--sizes 100 200 500] [--steps 9] [--warmup 6] [--pool 20000] [--no-peers]
-        [--cpu] [--only NAME ...]   (NAME as in the table: "hpo-mab DIV-HEDGE (7 arms)", "Optuna GPSampler")
+        [--cpu] [--blas-threads 1] [--only NAME ...]
 
 For each history size n, every arm proposes ``--steps`` times in a row, the history growing by one
 evaluation between proposals, and the median, p90 and mean of those proposal times are printed.
-Our systems' steps are interleaved (step k of each in turn), so that a busy machine slows them alike;
-``--cpu`` times them by the process's CPU time instead (preemption on a shared machine left out).
-The timed steps start in the state a real run reaches: ``--warmup`` untimed steps first (at least
-one per arm of a DIV strategy), so every arm's model has been fitted (hyperparameters, warm
-starts, the pool's correlations) and a Hedge strategy has its previous nominees pending, to be
-credited by the refitted models in the first timed step. DIV strategies run over the default seven
-arms (the six GP-HLE/RF-HLE arms and OTPE, Optuna's TPE); DIV-HEDGE also over the original six.
-A last table gives the ratios that the targets are about: a DIV-HEDGE step over a GP-EI step, and
-Optuna's GPSampler over our GP steps.
+``--only`` names the systems to time as the table does ("hpo-mab DIV-HEDGE (7 arms)", "Optuna
+GPSampler"). Our systems' steps are interleaved (step k of each in turn), so that a busy machine
+slows them alike; ``--cpu`` times them by the process's CPU time instead (preemption on a shared
+machine left out). Our systems run on ``--blas-threads`` BLAS threads, one by default, as in a run
+of ``hpo_runner.py``. The timed steps start in the state a real run reaches: ``--warmup`` untimed
+steps first (at least one per arm of a DIV strategy), so every arm's model has been fitted
+(hyperparameters, warm starts, the pool's correlations) and a Hedge strategy has its previous
+nominees pending, to be credited by the refitted models in the first timed step. DIV strategies
+run over the default seven arms (the six GP-HLE/RF-HLE arms and OTPE, Optuna's TPE); DIV-HEDGE also
+over the original six. A last table gives the ratios that the targets are about: a DIV-HEDGE step
+over a GP-EI step, and Optuna's GPSampler over our GP steps.
 With the optional ``bench`` extra installed (``pip install -e ".[bench]"`` plus ``torch==2.13.0``
 for Optuna's GPSampler), the same is measured for Optuna's GPSampler and TPESampler,
 scikit-optimize's gp_hedge and SMAC3's HPO facade (ask after tell, on the same history). Times are
@@ -34,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -143,9 +146,10 @@ def time_arms(
         arm_steps(m, s, a, pool.fresh_copy(), errors, order, n, args.steps, args.warmup, args.cpu) for m, s, a in arms
     ]
     times: list[list[float]] = [[] for _ in arms]
-    for _ in range(args.steps):
-        for run, out in zip(runs, times, strict=True):
-            out.append(next(run))
+    with threadpool_limits(args.blas_threads, user_api="blas"):
+        for _ in range(args.steps):
+            for run, out in zip(runs, times, strict=True):
+                out.append(next(run))
     return times
 
 
@@ -252,6 +256,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=9)
     parser.add_argument("--warmup", type=int, default=6, help="untimed steps first (at least one per arm)")
     parser.add_argument("--cpu", action="store_true", help="our systems' CPU time instead of wall time (busy machines)")
+    parser.add_argument(
+        "--blas-threads", type=int, default=1, help="BLAS threads of our systems (1: as a run of hpo_runner.py)"
+    )
     parser.add_argument("--pool", type=int, default=20000)
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--only", nargs="*", default=None, help="arm or peer names to run (default: all)")
