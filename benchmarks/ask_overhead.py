@@ -1,16 +1,21 @@
 """Time of one suggestion per arm (fit + acquisition over a 20,000-candidate pool, 9 hyperparameters).
 
     python benchmarks/ask_overhead.py [--sizes 100 200 500] [--steps 9] [--warmup 6] [--pool 20000] [--no-peers]
+        [--cpu] [--blas-threads 1] [--only NAME ...]
 
 For each history size n, every arm proposes ``--steps`` times in a row, the history growing by one
 evaluation between proposals, and the median, p90 and mean of those proposal times are printed.
-Our systems' steps are interleaved (step k of each in turn), so that a busy machine slows them alike;
-``--cpu`` times them by the process's CPU time instead (preemption on a shared machine left out).
-The timed steps start in the state a real run reaches: ``--warmup`` untimed steps first (at least
-one per arm of a DIV strategy), so every arm's model has been fitted (hyperparameters, warm
-starts, the pool's correlations) and a Hedge strategy has its previous nominees pending, to be
-credited by the refitted models in the first timed step. A last table gives the ratios that the
-targets are about: a six-arm DIV-HEDGE step over a GP-EI step, and Optuna's GPSampler over GP-EI.
+``--only`` names the systems to time as the table does ("hpo-mab DIV-HEDGE (7 arms)", "Optuna
+GPSampler"). Our systems' steps are interleaved (step k of each in turn), so that a busy machine
+slows them alike; ``--cpu`` times them by the process's CPU time instead (preemption on a shared
+machine left out). Our systems run on ``--blas-threads`` BLAS threads, one by default, as in a run
+of ``hpo_runner.py``. The timed steps start in the state a real run reaches: ``--warmup`` untimed
+steps first (at least one per arm of a DIV strategy), so every arm's model has been fitted
+(hyperparameters, warm starts, the pool's correlations) and a Hedge strategy has its previous
+nominees pending, to be credited by the refitted models in the first timed step. DIV strategies
+run over the default seven arms (the six GP-HLE/RF-HLE arms and OTPE, Optuna's TPE); DIV-HEDGE also
+over the original six. A last table gives the ratios that the targets are about: a DIV-HEDGE step
+over a GP-EI step, and Optuna's GPSampler over our GP steps.
 With the optional ``bench`` extra installed (``pip install -e ".[bench]"`` plus ``torch==2.13.0``
 for Optuna's GPSampler), the same is measured for Optuna's GPSampler and TPESampler,
 scikit-optimize's gp_hedge and SMAC3's HPO facade (ask after tell, on the same history). Times are
@@ -31,12 +36,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from hpo_mab.assembly.methods import method_of, resolve_mode  # noqa: E402
-from hpo_mab.inputs.run_conf import RunConf  # noqa: E402
+from hpo_mab.inputs.run_conf import DEFAULT_ARMS, ORIGINAL_ARMS, RunConf  # noqa: E402
 from hpo_mab.optimizers.base import History  # noqa: E402
 from hpo_mab.peers.optimizers import optuna_distributions, skopt_dimensions  # noqa: E402
 from hpo_mab.searchspace.hyperparams import HyperParameter  # noqa: E402
@@ -55,16 +61,20 @@ SPACE = SearchSpace(
         HyperParameter("activation", "str", "categorical", ("relu", "tanh")),
     ]
 )
-ARMS = [
-    ("GP", "EI"),
-    ("GP-HLE", "EI"),
-    ("GP", "UCB"),
-    ("RF", "EI"),
-    ("RF-HLE", "EI"),
-    ("TPE", "EI"),
-    ("RANDOM", "RANDOM"),
-    ("DIV", "SEQ"),
-    ("DIV", "HEDGE"),
+ArmSet = tuple[tuple[str, str], ...]
+# (model, spec, the arms of a DIV strategy): the default seven (six GP/RF-HLE arms and OTPE) and the original six
+ARMS: list[tuple[str, str, ArmSet]] = [
+    ("GP", "EI", ()),
+    ("GP-HLE", "EI", ()),
+    ("GP", "UCB", ()),
+    ("RF", "EI", ()),
+    ("RF-HLE", "EI", ()),
+    ("TPE", "EI", ()),
+    ("OTPE", "EI", ()),
+    ("RANDOM", "RANDOM", ()),
+    ("DIV", "SEQ", DEFAULT_ARMS),
+    ("DIV", "HEDGE", ORIGINAL_ARMS),
+    ("DIV", "HEDGE", DEFAULT_ARMS),
 ]
 
 
@@ -90,6 +100,7 @@ def summary(times: list[float]) -> tuple[float, float, float]:
 def arm_steps(
     model: str,
     spec: str,
+    arm_set: ArmSet,
     pool: CandidatePool,
     errors: np.ndarray,
     order: np.ndarray,
@@ -98,13 +109,14 @@ def arm_steps(
     warmup: int,
     cpu: bool = False,
 ) -> Iterator[float]:
-    """Times of the steps (propose + update) of one of our arms, or of a six-arm DIV strategy, one by one.
+    """Times of the steps (propose + update) of one of our arms, or of a DIV strategy over ``arm_set``, one by one.
 
     The history grows along a fixed random order, so every system sees the same data; ``warmup``
     untimed steps (at least one per arm) bring the strategy to the state of a real run, then steps
     are timed at history sizes n .. n + steps - 1 (``cpu``: the process's CPU time, not wall time).
     """
-    (strategy,) = method_of(*resolve_mode(model, spec), RunConf()).strategies(RunConf(), SPACE, False, None)
+    run_conf = RunConf(arms=arm_set or DEFAULT_ARMS)
+    (strategy,) = method_of(*resolve_mode(model, spec), run_conf).strategies(run_conf, SPACE, False, None)
     rng = np.random.default_rng(0)
     history = History()
     pool.reset()
@@ -126,15 +138,18 @@ def arm_steps(
 
 
 def time_arms(
-    arms: list[tuple[str, str]], pool: CandidatePool, errors: np.ndarray, order: np.ndarray, n: int, args
+    arms: list[tuple[str, str, ArmSet]], pool: CandidatePool, errors: np.ndarray, order: np.ndarray, n: int, args
 ) -> list[list[float]]:
     """The step times of several of our systems at size n, their steps interleaved (step k of each, in turn),
     so that a busy machine slows them alike and their ratios hold."""
-    runs = [arm_steps(m, s, pool.fresh_copy(), errors, order, n, args.steps, args.warmup, args.cpu) for m, s in arms]
+    runs = [
+        arm_steps(m, s, a, pool.fresh_copy(), errors, order, n, args.steps, args.warmup, args.cpu) for m, s, a in arms
+    ]
     times: list[list[float]] = [[] for _ in arms]
-    for _ in range(args.steps):
-        for run, out in zip(runs, times, strict=True):
-            out.append(next(run))
+    with threadpool_limits(args.blas_threads, user_api="blas"):
+        for _ in range(args.steps):
+            for run, out in zip(runs, times, strict=True):
+                out.append(next(run))
     return times
 
 
@@ -206,10 +221,10 @@ def time_smac(configs: list[dict], errors: list[float], n: int, steps: int) -> l
     return times
 
 
-def label(model: str, spec: str) -> str:
+def label(model: str, spec: str, arm_set: ArmSet) -> str:
     """The table's name of one of our systems."""
     name = f"hpo-mab {model}-{spec}" if model != "RANDOM" else "hpo-mab RANDOM"
-    return name + (" (6 arms)" if model == "DIV" else "")
+    return name + (f" ({len(arm_set)} arms)" if model == "DIV" else "")
 
 
 def peers() -> dict[str, Callable]:
@@ -241,6 +256,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=9)
     parser.add_argument("--warmup", type=int, default=6, help="untimed steps first (at least one per arm)")
     parser.add_argument("--cpu", action="store_true", help="our systems' CPU time instead of wall time (busy machines)")
+    parser.add_argument(
+        "--blas-threads", type=int, default=1, help="BLAS threads of our systems (1: as a run of hpo_runner.py)"
+    )
     parser.add_argument("--pool", type=int, default=20000)
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--only", nargs="*", default=None, help="arm or peer names to run (default: all)")
@@ -254,10 +272,10 @@ def main() -> None:
     configs = [pool.config(int(i)) for i in order[:need]]
     errs = [float(errors[i]) for i in order[:need]]
     rows = []
-    ours = [(m, s, label(m, s)) for m, s in ARMS if not args.only or label(m, s) in args.only]
+    ours = [(m, s, a, label(m, s, a)) for m, s, a in ARMS if not args.only or label(m, s, a) in args.only]
     for n in args.sizes:
-        timed = time_arms([(m, s) for m, s, _ in ours], pool, errors, order, n, args)
-        for (_, _, name), times in zip(ours, timed, strict=True):
+        timed = time_arms([(m, s, a) for m, s, a, _ in ours], pool, errors, order, n, args)
+        for (*_, name), times in zip(ours, timed, strict=True):
             rows.append((name, n, *summary(times)))
             print(f"  {rows[-1][0]} @{n}: {rows[-1][2]:.1f} ms", file=sys.stderr, flush=True)
     for name, timer in ({} if args.no_peers else peers()).items():
@@ -285,8 +303,10 @@ def main() -> None:
 
 
 RATIOS = [
-    ("DIV-HEDGE step / GP-EI step (target <= 2)", "hpo-mab DIV-HEDGE (6 arms)", "hpo-mab GP-EI"),
+    ("DIV-HEDGE (7 arms) step / GP-EI step (target <= 2)", "hpo-mab DIV-HEDGE (7 arms)", "hpo-mab GP-EI"),
+    ("DIV-HEDGE (6 arms) step / GP-EI step (target <= 2)", "hpo-mab DIV-HEDGE (6 arms)", "hpo-mab GP-EI"),
     ("Optuna GPSampler / GP-EI step (target >= 5)", "Optuna GPSampler", "hpo-mab GP-EI"),
+    ("Optuna GPSampler / GP-HLE-EI step (target >= 5)", "Optuna GPSampler", "hpo-mab GP-HLE-EI"),
 ]
 
 

@@ -270,3 +270,22 @@ def test_tpe_internal_values_of_float_levels_written_as_integers():
     flag = HyperParameter("flag", "bool", "categorical", (False, True))
     assert to_internal(rate, 0.0) == 0.0 and to_internal(rate, 0.5) == 2.0
     assert to_internal(flag, True) == 1.0 and to_internal(flag, False) == 0.0
+
+
+def test_optuna_tpe_told_step_by_step_proposes_what_a_fresh_study_proposes(tmp_path):
+    """The samplers of one study share Optuna's cached search space: the same proposals as from scratch."""
+    from hpo_mab.optimizers.options import OptunaTPEOptions
+    from hpo_mab.optimizers.optuna_tpe import OptunaTPEOptimizer
+
+    bench = small_benchmark(tmp_path, rows=300)
+    pool, history = bench.pool(), History()
+    options = OptunaTPEOptions(n_startup_trials=3)
+    kept = OptunaTPEOptimizer("OTPE_EI", bench.space, Transform("HLE"), options)
+    for step in range(30):
+        fresh = OptunaTPEOptimizer("OTPE_EI", bench.space, Transform("HLE"), options)
+        proposal = kept.propose(history, pool, np.random.default_rng(step))
+        assert proposal == fresh.propose(history, pool, np.random.default_rng(step))
+        result = bench.evaluate(int(pool.ids[proposal.position]))
+        history.add(proposal.position, result.error, result.exec_time)
+        pool.remaining[proposal.position] = False
+    assert kept._told == 29 and len(set(history.positions)) == 30

@@ -58,11 +58,11 @@ def reps_writing(results: Path) -> int:
 @pytest.mark.parametrize(
     ("args", "trace"),
     [
-        (["digits-mlp", "3", "-m", "DIV", "-s", "SEQ", "-c", "arms", "-et", "2h", "--seed", "5"], "DIV-SEQ(3)"),
+        (["digits-mlp", "3", "-m", "DIV", "-s", "SEQ", "-c", "arms", "-et", "2h", "--seed", "5"], "T7200S/DIV-SEQ(3)"),
         (
             [
                 "digits-mlp",
-                "4",
+                "3",
                 "-m",
                 "DIV",
                 "-s",
@@ -70,15 +70,17 @@ def reps_writing(results: Path) -> int:
                 "-c",
                 "arms",
                 "-et",
-                "2h",
+                "1h",
                 "--seed",
                 "5",
                 "--workers",
                 "3",
                 "-etr",
                 "Median",
+                "--max-trials",
+                "24",
             ],
-            "DIV-HEDGE.ETR-Median(4)",
+            "T3600S/DIV-HEDGE.ETR-Median(3)",
         ),
     ],
 )
@@ -86,7 +88,7 @@ def test_parallel_repetitions_store_and_trace_the_sequential_trials(tmp_path, ar
     sequential, parallel = tmp_path / "sequential", tmp_path / "parallel"
     out_sequential = finished(hpo(*args, "--results", str(sequential)))
     out_parallel = finished(hpo(*args, "--results", str(parallel), "-j", "3"))
-    name = f"digits-mlp/T7200S/{trace}.json"
+    name = f"digits-mlp/{trace}.json"
     assert (parallel / name).read_bytes() == (sequential / name).read_bytes()
     assert stored(parallel) == stored(sequential)
     assert out_parallel.replace(str(parallel), "R") == out_sequential.replace(str(sequential), "R")  # the summary
