@@ -18,6 +18,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from hpo_mab.inputs.errors import InputError
 from hpo_mab.server.catalog import Catalog, Experiment, now
 from hpo_mab.server.external_runs import ExternalRuns
 from hpo_mab.server.settings import ServerSettings
@@ -119,7 +120,10 @@ class Launcher:
         with self._lock:
             self._stopping.discard(experiment.id)
         updated = self.catalog.update(experiment.id, status="running", pid=None, ended=None, message=None)
-        self.external.start(experiment.id, replace(request, rerun=rerun), self._external_ended)
+        try:  # marked running first: a run that ends at once records its own end after this
+            self.external.start(experiment.id, replace(request, rerun=rerun), self._external_ended)
+        except InputError as exc:  # e.g. its hp_conf file gone: failed with the CLI's line, as a child would end
+            return self.catalog.update(experiment.id, status="failed", ended=now(), message=exc.line(), pid=None)
         return updated
 
     def _external_ended(self, experiment_id: str, status: str, error: str | None) -> None:

@@ -74,16 +74,6 @@ class StoreView:
             )
         return None if row is None else (RunRecord(*row[:8], json.loads(row[8])), row[9])
 
-    def rep_bests(self, run_id: int) -> dict[int, float]:
-        """The lowest error of each repetition's successful trials."""
-        with self._db() as db:
-            if db is None:
-                return {}
-            rows = db.execute(
-                "SELECT rep, MIN(error) FROM trials WHERE run_id = ? AND status = 'ok' GROUP BY rep", (run_id,)
-            ).fetchall()
-        return dict(rows)
-
     def find_run(self, key: str, seed: int, after: int, exclude: set[int]) -> int | None:
         """The first run with this key and seed created after run ``after`` and not in ``exclude``."""
         with self._db() as db:
@@ -102,15 +92,17 @@ class StoreView:
             rows = db.execute("SELECT rep, stop_reason FROM reps WHERE run_id = ? ORDER BY rep", (run_id,))
             return dict(rows.fetchall())
 
-    def trial_stats(self, run_id: int) -> dict[int, tuple[int, float]]:
-        """Per repetition: (stored trials, clock of its last trial)."""
+    def trial_stats(self, run_id: int) -> dict[int, tuple[int, float, float | None]]:
+        """Per repetition, in one pass: (stored trials, clock of its last trial, lowest error of its successes)."""
         with self._db() as db:
             if db is None:
                 return {}
             rows = db.execute(
-                "SELECT rep, COUNT(*), MAX(clock) FROM trials WHERE run_id = ? GROUP BY rep ORDER BY rep", (run_id,)
+                "SELECT rep, COUNT(*), MAX(clock), MIN(CASE WHEN status = 'ok' THEN error END) FROM trials"
+                " WHERE run_id = ? GROUP BY rep ORDER BY rep",
+                (run_id,),
             ).fetchall()
-        return {rep: (count, clock) for rep, count, clock in rows}
+        return {rep: (count, clock, best) for rep, count, clock, best in rows}
 
     def best(self, run_id: int) -> Trial | None:
         """The successful trial with the lowest error (first on ties), as the CLI's summary picks it."""

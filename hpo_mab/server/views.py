@@ -120,17 +120,14 @@ class Experiments:
         best = self.store.best(run_id) if run_id is not None else None
         per_rep = {}
         for rep in sorted(set(stats) | set(reasons)):
-            count, rep_clock = stats.get(rep, (0, 0.0))
+            count, rep_clock, rep_best = stats.get(rep, (0, 0.0, None))
             per_rep[rep] = {"rep": rep, "trials": count, "clock_s": rep_clock or 0.0, "stop_reason": reasons.get(rep),
-                            "best_error": None}  # fmt: skip
-        bests = self.store.rep_bests(run_id) if run_id is not None else {}
-        for rep, detail in per_rep.items():
-            detail["best_error"] = bests.get(rep)
+                            "best_error": rep_best}  # fmt: skip
         return {
             "progress": {
                 "repetitions_done": done,
                 "repetitions": repetitions,
-                "trials": sum(c for c, _ in stats.values()),
+                "trials": sum(c for c, _, _ in stats.values()),
                 "clock_s": clock,
                 "budget_s": budget,
                 "fraction": min(fraction, 1.0),
