@@ -54,7 +54,11 @@ class Server:
 
     def __init__(self, url: str, token: str, retries: int = 8, backoff: float = 0.25, timeout: float = 120.0) -> None:
         parts = urllib.parse.urlsplit(url.rstrip("/"))
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 1) > 0
+        except ValueError:  # a port that is not a number in 0..65535
+            valid = False
+        if not valid:
             raise ValueError(f"expected an http:// or https:// URL, got {url!r}")
         self.url, self.base = url.rstrip("/"), parts.path + API
         self._parts = parts

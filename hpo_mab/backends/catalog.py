@@ -121,7 +121,6 @@ def _local(simulated: bool, workers: int, scheduler: str | None) -> bool:
 
 
 LEASES = "hpo_mab.backends.external_options:LeaseOptions"
-LEASES = "hpo_mab.backends.external_options:LeaseOptions"
 # the first entry whose "applies" holds for (simulated?, workers, scheduler) runs the trials
 BACKENDS: Registry[Callable[[ExecutionRequest], ExecutionSession]] = Registry(
     "backend",

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shlex
 import signal
 import socket
 import subprocess
@@ -26,7 +25,7 @@ import click
 
 from hpo_mab.client import Server, ServerError, Superseded
 from hpo_mab.inputs.errors import InputError
-from hpo_mab.objectives.shell import PLACEHOLDER, placeholders, refuse_quoted_placeholders
+from hpo_mab.objectives.shell import ShellObjective, placeholders, refuse_quoted_placeholders
 from hpo_mab.objectives.streams import kill_group
 
 GONE = 410
@@ -37,7 +36,7 @@ def command_line(template: str, params: dict) -> str:
     unknown = [name for name in placeholders(template) if name not in params]
     if unknown:
         raise KeyError(f"{{{unknown[0]}}} is not a hyperparameter of the experiment (it has {', '.join(params)})")
-    return PLACEHOLDER.sub(lambda m: shlex.quote(str(params[m[1]])), template)
+    return ShellObjective(template).command(params)
 
 
 def trial_environment(server: Server, url: str, trial: dict) -> dict[str, str]:
@@ -176,10 +175,11 @@ def worker(
 ) -> None:  # fmt: skip
     """Run the trials of an external experiment: claim, run --command, heartbeat, until the experiment is over."""
     refuse_quoted_placeholders(template)
-    if not url.startswith(("http://", "https://")):
-        raise InputError(f"expected an http:// or https:// URL, got {url!r}", key="--server")
+    try:
+        server = Server(url, read_token(token, token_file))
+    except ValueError as exc:  # the client's own check of the URL
+        raise InputError(str(exc), key="--server") from None
     name = worker_id or f"{socket.gethostname()}-{os.getpid()}"
-    server = Server(url, read_token(token, token_file))
     signal.signal(signal.SIGTERM, _terminate)
     try:
         Worker(server, url, experiment, template, name, poll, grace).run()
