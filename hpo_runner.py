@@ -68,11 +68,13 @@ def _rule_help() -> str:
 
 def _spec_help() -> str:
     from hpo_mab.arms.catalog import MODELS, STRATEGIES
+    from hpo_mab.assembly.methods import DEFAULT_SPECS
 
     acquisitions = list(dict.fromkeys(a for e in MODELS for a in e.facts["acquisitions"] if a != "RANDOM"))
     return (
         f"DIV strategy ({', '.join(STRATEGIES.names())}) or the arm's acquisition ({', '.join(acquisitions)};"
-        " RANDOM for random search and TPE's random sampler). [default: TS for DIV, EI, RANDOM for RANDOM]"
+        f" RANDOM for random search and TPE's random sampler). [default: {DEFAULT_SPECS['DIV']} for DIV, EI,"
+        " RANDOM for RANDOM]"
     )
 
 

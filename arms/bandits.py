@@ -280,7 +280,7 @@ class Hedge(Bandit):
         arms,
         models,
         options,
-        oracle: Callable[[int], float] | None = None,
+        oracle: Callable[[int | dict], float] | None = None,
         log_scale: bool = False,
         name: str = "HEDGE",
     ) -> None:
@@ -320,11 +320,8 @@ class Hedge(Bandit):
         model_arms = [a.optimizer for a in self.arms if isinstance(a.optimizer, ModelArmOptimizer)]
         raw = []
         for arm, nominee in zip(self.arms, self.nominees, strict=True):
-            if self.oracle is not None:
-                if isinstance(nominee, dict):  # off the pool: no table row to look up
-                    raw.append(math.nan)
-                    continue
-                error = self.oracle(int(pool.ids[nominee]))
+            if self.oracle is not None:  # the true error of the nominee (a configuration when refined off the pool)
+                error = self.oracle(nominee if isinstance(nominee, dict) else int(pool.ids[nominee]))
                 raw.append(-(math.log10(max(error, 1e-5)) if self.log_scale else error))
                 continue
             # an arm without a model (random, TPE) is credited by the model of the first model arm

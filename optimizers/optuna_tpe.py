@@ -57,7 +57,7 @@ class OptunaTPEOptimizer:
         """Tell the new evaluations, ask a sampler seeded from ``rng``, map to the nearest remaining candidate."""
         import optuna
 
-        if len(pool.remaining_positions()) == 0:
+        if pool.num_remaining == 0:
             raise LookupError("the candidate pool is exhausted")
         seed = int(rng.integers(2**31 - 1))
         self._sync(history, pool)

@@ -147,3 +147,19 @@ def test_an_analytic_function_is_refined_by_default_and_enabled_false_keeps_the_
     assert traces["default"] == traces["on"]
     assert max(traces["off"]["model_idx"]) < 20000
     assert max(traces["on"]["model_idx"]) >= 20000 and min(traces["on"]["error"]) < min(traces["off"]["error"])
+
+
+def test_true_error_hedge_credits_refined_nominees_with_their_true_errors(tmp_path):
+    """BO-HEDGE-T on branin (refined by default): every nominee, on the pool or off it, is credited with the
+    function's value at it, so the arms' gains differ (credits of unknown errors would be equal for all)."""
+    import sqlite3
+
+    import hpo_runner
+
+    args = ["branin", "1", "-s", "BO-HEDGE-T", "-et", "1h", "--seed", "3", "--results", str(tmp_path)]
+    assert hpo_runner.main(args) == 0
+    with sqlite3.connect(tmp_path / "hpo.sqlite") as db:
+        rows = db.execute("SELECT candidate, selection FROM trials ORDER BY trial").fetchall()
+    assert any(candidate >= 20000 for candidate, _ in rows)  # refined nominees were played
+    values = json.loads(rows[-1][1])["values"]
+    assert all(np.isfinite(values)) and len({round(v, 9) for v in values}) == len(values)

@@ -82,9 +82,15 @@ class Assembly:
         """The spec as resolved (``SEQ``, ``EI``, ``SYNC``)."""
         return self.method.spec
 
+    def _true_error(self, nominee: int | dict) -> float:
+        """A benchmark's error of a nominee: a candidate id, or a configuration refined off the pool."""
+        if isinstance(nominee, dict):
+            return self.problem.evaluate_config(nominee).error
+        return self.problem.evaluate(nominee).error
+
     def strategies(self) -> list[Strategy]:
         """Fresh strategies for one repetition, one per worker strategy."""
-        oracle = (lambda candidate: self.problem.evaluate(candidate).error) if self.problem.simulated else None
+        oracle = self._true_error if self.problem.simulated else None
         max_epoch = self.problem.hp_conf.max_epoch
         return self.method.strategies(self.run_conf, self.problem.space, self.time_penalty, oracle, max_epoch)
 

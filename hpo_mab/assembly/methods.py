@@ -42,7 +42,7 @@ def resolve_mode(mode: str | None, spec: str | None, time_penalty: bool = False)
     spec = (spec or DEFAULT_SPECS.get(mode, specs[0])).upper()
     if spec not in specs:
         raise InputError(f"expected one of {', '.join(specs)} for mode {mode}, got {spec!r}", key="-s/--spec")
-    if time_penalty and (spec != "EI" or mode.startswith(("TPE", "RANDOM", "DIV", "BATCH"))):
+    if time_penalty and (spec != "EI" or mode.startswith(("TPE", "OTPE", "RANDOM", "DIV", "BATCH"))):
         raise InputError(f"applies to the EI of GP and RF arms, not to {mode}-{spec}", key="-tp/--time_penalty")
     return mode, spec
 
