@@ -6,6 +6,7 @@ Screenshots of every page are written to docs/screenshots/ (the README shows the
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import subprocess
@@ -125,7 +126,8 @@ def test_form_starts_a_run_watched_live_to_its_end(pages, dash, tmp_path):
     assert page.locator("#benchmark-facts").inner_text().startswith("12000 rows, 8 hyperparameters, 30 epochs")
     page.check("input[name=criterion][value=TIME]")
     fill_form(page, benchmark="digits-mlp", mode="DIV", spec="SEQ", budget="12h", repetitions="3", seed="7")
-    jobs = f" -j {default_jobs()}" if default_jobs() > 1 else ""  # the form's default: a repetition per core
+    assert default_jobs() == max(1, min(os.cpu_count() or 1, 64))  # the form's default: a repetition per core
+    jobs = f" -j {default_jobs()}" if default_jobs() > 1 else ""
     command = f"hpo-runner digits-mlp 3 -m DIV -s SEQ -e TIME -et 12h --seed 7{jobs} --results {dash.results}"
     page.wait_for_function("text => document.getElementById('command').textContent === text", arg=command)
     assert '"title": "default"' in page.locator("#run-conf").inner_text()

@@ -98,6 +98,7 @@ def test_a_bad_body_is_422_with_the_key_path_and_the_cli_message(shared_server, 
 def test_inline_run_conf_errors_name_the_body_key(shared_server):  # noqa: F811
     body = {"benchmark": "digits-mlp", "run_conf": {"etr": {"eta": 0}}, "early_term_rule": "ASHA"}
     answer = shared_server.client.post("/experiments", json=body)
+    assert answer.status_code == 422, answer.text
     assert answer.json() == {"detail": [{"loc": ["body", "run_conf", "etr", "eta"],
                                          "msg": "run_conf: etr.eta: expected a number in (1, 100), got 0",
                                          "type": "value_error"}]}  # fmt: skip
@@ -146,6 +147,7 @@ def test_inline_run_conf_errors_name_the_body_key(shared_server):  # noqa: F811
 )
 def test_values_the_cli_cannot_take_are_422_too(shared_server, body, loc, msg):  # noqa: F811
     answer = shared_server.client.post("/experiments", json=body)
+    assert answer.status_code == 422, answer.text
     assert answer.json() == {"detail": [{"loc": ["body", *loc], "msg": msg, "type": "value_error"}]}
 
 

@@ -232,7 +232,9 @@ def test_another_host_is_explicit_and_warned_about(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        wait_for(lambda: _answers(f"http://127.0.0.2:{other.port}/api/v1/benchmarks", "t0ken"), "the server")
+        url = f"http://127.0.0.2:{other.port}/api/v1/benchmarks"
+        wait_for(lambda: proc.poll() is not None or _answers(url, "t0ken"), "the server")
+        assert proc.poll() is None, proc.stderr.read()
         listening = [c for c in psutil.Process(proc.pid).net_connections("inet") if c.status == "LISTEN"]
         assert [c.laddr.ip for c in listening] == ["127.0.0.2"]
     finally:
@@ -265,7 +267,9 @@ def test_a_python_objective_on_an_inline_hp_conf_runs_with_its_reported_curve(se
     quality = 0.98 - 0.5 * (x - 0.3) ** 2 - 0.02 * abs(math.log10(lr) + 2)
     assert [p["epoch"] for p in trial["curve"]] == [1, 2, 3]
     assert [p["accuracy"] for p in trial["curve"]] == pytest.approx([quality * (1 - 0.5**e) for e in (1, 2, 3)])
-    assert (server.results / created["results"]["trace"]).is_file()
+    trace = json.loads((server.results / created["results"]["trace"]).read_text())
+    assert len(trace["0"]["model_idx"]) == 5
+    assert count_rows(server.results / "hpo.sqlite", "trials") == 5
 
 
 def test_the_global_stream_follows_every_experiment(server):  # noqa: F811
@@ -291,8 +295,10 @@ def test_a_server_ended_with_ctrl_c_leaves_its_experiments_to_resume(tmp_path, r
         first.client.post(f"/experiments/{created['id']}:start")
         store = first.results / "hpo.sqlite"
         wait_for(lambda: count_rows(store, "trials") >= 20, "20 stored trials")
+        (child,) = experiment_processes(first.process.pid)
         first.stop()  # SIGINT: the experiment's process is interrupted, its experiment stays running
         assert first.process.returncode == 0
+        wait_for(lambda: not alive(child), "the experiment's process to end with its server")
         assert 20 <= count_rows(store, "trials") < len(rows)
         catalog = sqlite3.connect(first.results / "server.sqlite")
         assert catalog.execute("SELECT status FROM experiments").fetchall() == [("running",)]

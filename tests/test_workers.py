@@ -221,7 +221,13 @@ def test_a_repeated_report_gets_the_same_answer_and_a_result_counts_once(server)
     beat = server.client.post(f"/trials/{trial}:heartbeat", json={"attempt": 1}).json()
     assert beat == {"status": status, "stop": True}
     wait_for(lambda: len(stored_trials(server)) == 1, "the trial stored")
-    assert len(stored_trials(server)) == 1
+    assert [(t[0], t[4]) for t in stored_trials(server)] == [(x, max(0.45, accuracy))]  # the best epoch counts
+    db = sqlite3.connect(f"file:{server.results / 'workers.sqlite'}?mode=ro", uri=True, timeout=5)
+    try:
+        reports = db.execute("SELECT epoch, accuracy FROM reports WHERE trial = ? ORDER BY epoch", (trial,)).fetchall()
+    finally:
+        db.close()
+    assert reports == [(1, 0.45), (2, accuracy)]  # the repeated epoch-2 report (0.77) was not recorded
 
 
 def test_worker_endpoints_refuse_bad_calls(server):  # noqa: F811
@@ -337,3 +343,15 @@ def test_a_command_that_exits_without_completing_fails_its_trial(server, tmp_pat
     assert db.execute("SELECT note FROM trials").fetchone()[0] == (
         "failed: the command exited with code 3 without completing the trial"
     )
+
+
+def test_an_external_experiment_that_cannot_start_fails_with_the_cli_line(server):  # noqa: F811
+    experiment = create(server, {}, workers=1, max_trials=1, start=False)
+    folder = server.results / "server" / "experiments" / experiment
+    (hp_conf,) = [p for p in folder.iterdir() if p.suffix == ".json" and p.stem != "run_conf"]
+    hp_conf.unlink()  # the inline hp_conf is gone before the start: assembling it again fails
+    answer = server.client.post(f"/experiments/{experiment}:start")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "failed"
+    assert answer.json()["message"].startswith(f"CONFIG: no benchmark or hp_conf named '{hp_conf}' (looked for a file")
+    assert server.client.get(f"/experiments/{experiment}").json()["status"] == "failed"
