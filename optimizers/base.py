@@ -90,6 +90,14 @@ class Optimizer(Protocol):
         ...
 
 
+def prepare(optimizer: Optimizer, pool: CandidatePool) -> None:
+    """Have ``optimizer`` do ahead what its first proposal of any repetition would do once (imports, the
+    pool's encodings), if it has such work (an optional ``prepare(pool)``)."""
+    hook = getattr(optimizer, "prepare", None)
+    if hook is not None:
+        hook(pool)
+
+
 def nearest_remaining(space: SearchSpace, pool: CandidatePool, config: dict) -> Proposal:
     """The remaining candidate nearest (in the model encoding) to a configuration proposed off the pool,
     or the configuration itself where the pool is continuous."""

@@ -167,6 +167,12 @@ class ModelCache:
         self._predictions[key] = (len(history), history.lineage, prediction)
         return prediction
 
+    def prepare(self, pool: CandidatePool) -> None:
+        """Build one surrogate of every factory (their imports and inputs) and the pool's encodings they read;
+        nothing is kept but what the pool shares with its copies."""
+        for factory in self.factories.values():
+            pool.encoding(getattr(factory(), "representation", "unit"))
+
     def get_state(self) -> list[dict]:
         """States of the surrogates (warm starts), to survive resume."""
         return [{**key.as_state(), "state": model.get_state()} for key, model in self.models.items()]
@@ -206,6 +212,10 @@ class ModelArmOptimizer:
     kappa: float = 1.0
     time_penalty: bool = False
     refiner: Refiner | None = None  # refinement off the pool (run_conf ``refine``), on continuous pools
+
+    def prepare(self, pool: CandidatePool) -> None:
+        """The shared surrogates' one-off work (see ``ModelCache.prepare``)."""
+        self.cache.prepare(pool)
 
     def propose(self, history: History, pool: CandidatePool, rng: np.random.Generator) -> Proposal:
         """Random for the first proposals, then the argmax of the acquisition over the remaining pool

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.linalg import cho_solve, cholesky, lapack, solve_triangular
 from scipy.optimize import minimize
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from hpo_mab.optimizers.gp_incremental import (
     SQRT5,
@@ -93,6 +93,7 @@ class GaussianProcess:
     _base: tuple[int, str] | None = field(default=None, repr=False)  # (rows, hash) under the factor (state)
     _pool: PoolSolve | None = field(default=None, repr=False)
     _pool_key: tuple | None = field(default=None, repr=False)
+    _threads: ThreadpoolController | None = field(default=None, repr=False)  # found once: each search takes ms
 
     @classmethod
     def from_options(cls, options: GPOptions) -> GaussianProcess:
@@ -184,7 +185,9 @@ class GaussianProcess:
         self._diff2 = ((xs.T[:, :, None] - xs.T[:, None, :]) ** 2).reshape(dim, m * m)  # (D, m*m)
         if self._theta is None or len(self._theta) != dim + 3:
             self._theta = np.concatenate([np.full(dim, PRIOR_LS[0]), [0.0, PRIOR_NOISE[0], 0.0]])
-        with threadpool_limits(1, user_api="blas"):  # small matrices: threads only add overhead
+        if self._threads is None:
+            self._threads = ThreadpoolController()
+        with self._threads.limit(limits=1, user_api="blas"):  # small matrices: threads only add overhead
             theta = self._map(ys[subset], rng)
             thetas = [theta] if self.mcmc_iters <= 0 else self._slice_samples(theta, ys[subset], rng)
         del self._diff2

@@ -53,6 +53,12 @@ class OptunaTPEOptimizer:
     _lineage: object = field(default=None, repr=False)
     _space: Any = field(default=None, repr=False)  # the study's intersection search space, kept between samplers
 
+    def prepare(self, pool: CandidatePool) -> None:
+        """Import Optuna's samplers (a second or so) and translate the space, as the first proposal would."""
+        import optuna.samplers  # noqa: F401
+
+        optuna_distributions(self.space)
+
     def propose(self, history: History, pool: CandidatePool, rng: np.random.Generator) -> Proposal:
         """Tell the new evaluations, ask a sampler seeded from ``rng``, map to the nearest remaining candidate."""
         import optuna

@@ -17,6 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn.tree._criterion import MSE
+from sklearn.tree._splitter import BestSplitter
+from sklearn.tree._tree import DepthFirstTreeBuilder, Tree
 
 from hpo_mab.optimizers.options import RFOptions
 
@@ -36,10 +39,6 @@ class FastForest:
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> FastForest:
         """Build ``n_trees`` trees on ``x`` (n, d) and ``y`` (n,)."""
-        from sklearn.tree._criterion import MSE
-        from sklearn.tree._splitter import BestSplitter
-        from sklearn.tree._tree import DepthFirstTreeBuilder, Tree
-
         o = self.options
         x32 = np.asarray(x, dtype=np.float32)
         if not np.isfinite(x32).all():

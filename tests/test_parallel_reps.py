@@ -206,3 +206,16 @@ def test_outcomes_come_back_in_repetition_order_with_events_passed_on():
     assert sorted(recorder.events) == sorted([("start", r) for r in range(5)] + [("end", r) for r in range(5)])
     for rep in range(5):
         assert recorder.events.index(("start", rep)) < recorder.events.index(("end", rep))
+
+
+def test_prepare_does_the_repetitions_shared_work_once_before_they_are_forked():
+    from hpo_mab.assembly.build import assemble
+    from hpo_mab.assembly.request import RunRequest
+
+    assembly = assemble(RunRequest(config="digits-mlp", num_trials=2, mode="DIV", spec="SEQ", exp_time="1h"), print)
+    assert "configspace" not in assembly.pool()._encodings
+    assembly.prepare()
+    encodings = assembly.pool()._encodings  # every pool copy shares them: a forked repetition finds them done
+    assert encodings["configspace"].shape == (len(assembly.pool().ids), len(assembly.problem.space.hyperparams))
+    assert assembly.problem.space._configspace is not None  # the forest arms' ConfigSpace, built once
+    assert "optuna.samplers" in sys.modules  # the OTPE arm's import

@@ -131,6 +131,16 @@ class Assembly:
         enabled = bool(self.run_conf.get(RefineOptions).enabled)
         return enabled and getattr(self.problem, "continuous", False) and self.method.peer is None
 
+    def prepare(self) -> None:
+        """Do once what every repetition would repeat at its start (the arms' imports, the space's ConfigSpace,
+        the pool's encodings), so that repetitions forked afterwards (``-j``) inherit it done."""
+        from hpo_mab.optimizers.base import prepare
+
+        pool = self.pool()
+        for strategy in self.strategies():
+            for arm in strategy.arms:
+                prepare(arm.optimizer, pool)
+
     def pool(self) -> CandidatePool:
         """A fresh candidate pool for one repetition (continuous when the arms refine off it)."""
         pool = self.problem.pool()

@@ -170,6 +170,7 @@ def _run_repetitions(
 
     with threadpool_limits(1, user_api="blas"):
         if min(settings.jobs, num_reps) > 1:
+            assembly.prepare()
             outcomes = run_in_processes(in_child, list(range(num_reps)), settings.jobs, reporter)
         else:
             outcomes = []
