@@ -190,8 +190,18 @@ def test_stop_and_resume_keep_the_trace_of_an_uninterrupted_run(server, referenc
     assert server.client.get("/experiments").json() == {"experiments": []}
 
 
-def experiment_processes(server_pid: int) -> list[int]:
-    return [p.pid for p in psutil.Process(server_pid).children() if "hpo_mab.server.child" in " ".join(p.cmdline())]
+def experiment_processes(running: Server) -> list[int]:
+    """The server's children that run an experiment (the catalog's pids)."""
+    with sqlite3.connect(running.results / "server.sqlite") as db:
+        pids = {pid for (pid,) in db.execute("SELECT pid FROM experiments WHERE pid IS NOT NULL")}
+    return [p.pid for p in psutil.Process(running.process.pid).children() if p.pid in pids]
+
+
+def spare_processes(running: Server) -> list[int]:
+    """The server's warm processes waiting for an experiment."""
+    experiments = set(experiment_processes(running))
+    children = psutil.Process(running.process.pid).children()
+    return [p.pid for p in children if "--spare" in p.cmdline() and p.pid not in experiments]
 
 
 def test_a_server_killed_mid_run_resumes_the_experiment_on_restart(tmp_path, reference):
@@ -202,7 +212,7 @@ def test_a_server_killed_mid_run_resumes_the_experiment_on_restart(tmp_path, ref
         server.client.post(f"/experiments/{created['id']}:start")
         store = server.results / "hpo.sqlite"
         wait_for(lambda: count_rows(store, "trials") >= 20, "20 stored trials")
-        (child,) = experiment_processes(server.process.pid)
+        (child,) = experiment_processes(server)
         server.kill()
         wait_for(lambda: not alive(child), "the experiment's process to end with its server")
         before = count_rows(store, "trials")
@@ -295,7 +305,7 @@ def test_a_server_ended_with_ctrl_c_leaves_its_experiments_to_resume(tmp_path, r
         first.client.post(f"/experiments/{created['id']}:start")
         store = first.results / "hpo.sqlite"
         wait_for(lambda: count_rows(store, "trials") >= 20, "20 stored trials")
-        (child,) = experiment_processes(first.process.pid)
+        (child,) = experiment_processes(first)
         first.stop()  # SIGINT: the experiment's process is interrupted, its experiment stays running
         assert first.process.returncode == 0
         wait_for(lambda: not alive(child), "the experiment's process to end with its server")
@@ -339,3 +349,32 @@ def test_early_terminated_trials_carry_their_stop_and_their_curve_up_to_it(serve
     assert len(detail["curve"]) == epochs < 30
     completed = server.client.get(f"/experiments/{created['id']}/trials", params={"status": "completed"}).json()
     assert completed["total"] == count_rows(server.results / "hpo.sqlite", "trials") - len(stopped)
+
+
+def test_an_experiment_runs_in_the_warm_process_and_another_waits_once_it_ends(tmp_path, reference):
+    expected, rows = reference
+    server = Server(tmp_path / "results").start()  # noqa: F811
+    try:
+        wait_for(lambda: len(spare_processes(server)) == 1, "a warm process while no experiment runs")
+        (warm,) = spare_processes(server)
+        created = create(server.client)
+        server.client.post(f"/experiments/{created['id']}:start")
+        assert experiment_processes(server) in ([warm], [])  # [] once it has ended already
+        done = wait_status(server.client, created["id"], "done")
+        assert (server.results / TRACE).read_bytes() == expected
+        assert done["progress"]["trials"] == len(rows)
+        assert not alive(warm)
+        log = server.results / "server" / "experiments" / created["id"] / "output.log"
+        assert "best configuration:" in log.read_text()  # its output went to the experiment's log
+        wait_for(lambda: len(spare_processes(server)) == 1, "a new warm process once the experiment ended")
+        (second,) = spare_processes(server)
+        assert second != warm
+        server.kill()  # kill -9: the warm process ends with its server
+        wait_for(lambda: not alive(second), "the warm process to end with its server")
+        server.restart()
+        wait_for(lambda: len(spare_processes(server)) == 1, "a warm process of the restarted server")
+        (third,) = spare_processes(server)
+        server.stop()  # Ctrl-C: its stdin closes and it exits without running anything
+        wait_for(lambda: not alive(third), "the warm process to end with a stopped server")
+    finally:
+        server.stop()

@@ -34,6 +34,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         launcher.resume_interrupted(relaunch=settings.resume)
+        launcher.warm_when_idle()
         yield
         launcher.shutdown()
 

@@ -3,6 +3,8 @@
 ``python -m hpo_mab.server.child --parent PID -- ARGS...`` runs ``hpo_runner.main(ARGS)``, so
 the store, the traces and the exit code are the CLI's own. It ends itself (as ``kill -9`` would)
 when the server that started it is gone, so a server started again can resume the run with ``-r``.
+With ``--spare`` instead of ``-- ARGS...`` it is a warm process that imports first and reads its
+arguments from stdin (see ``spare``).
 """
 
 from __future__ import annotations
@@ -24,17 +26,28 @@ def watch_parent(parent: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Watch the parent, then run the CLI."""
-    if len(argv) < 3 or argv[0] != "--parent" or argv[2] != "--":
-        print("usage: python -m hpo_mab.server.child --parent PID -- ARGS...", file=sys.stderr)
+    """Watch the parent, then run the CLI (with ``--spare``: once its arguments arrive on stdin)."""
+    spare = argv[2:] == ["--spare"]
+    if len(argv) < 3 or argv[0] != "--parent" or not argv[1].isdigit() or (argv[2] != "--" and not spare):
+        print("usage: python -m hpo_mab.server.child --parent PID (-- ARGS... | --spare)", file=sys.stderr)
         return 2
     parent = int(argv[1])
     if os.getppid() != parent:
         return 1
     threading.Thread(target=watch_parent, args=(parent,), daemon=True).start()
+    args = argv[3:]
+    if spare:
+        from hpo_mab.server.spare import adopt_log, read_order, warm_up
+
+        warm_up()
+        order = read_order(sys.stdin.buffer)
+        if order is None:
+            return 0
+        args, log = order
+        adopt_log(log)
     import hpo_runner
 
-    return hpo_runner.main(argv[3:])
+    return hpo_runner.main(args)
 
 
 if __name__ == "__main__":

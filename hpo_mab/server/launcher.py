@@ -4,6 +4,7 @@
 SIGINT (the CLI keeps its finished trials and exits 130). A thread per process waits for its end
 and records the status from the exit code. At start-up, experiments the catalog still has as
 ``running`` (the server was killed) are relaunched with ``-r``: the store resumes them exactly.
+While none runs, a warm process (``spare``) waits to be the next experiment's, its imports done.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from hpo_mab.inputs.errors import InputError
 from hpo_mab.server.catalog import Catalog, Experiment, now
 from hpo_mab.server.external_runs import ExternalRuns
 from hpo_mab.server.settings import ServerSettings
+from hpo_mab.server.spare import Spare
 from hpo_mab.server.store_view import StoreView
 
 LOGGER = logging.getLogger("hpo_mab.server")
@@ -47,6 +49,7 @@ class Launcher:
         self._stopping: set[str] = set()
         self._lock = threading.Lock()
         self._closing = False
+        self.spare = Spare()
 
     def log_path(self, experiment_id: str) -> Path:
         """The output (stdout and stderr) of an experiment's processes."""
@@ -100,11 +103,14 @@ class Launcher:
             return self._launch_external(experiment, rerun)
         folder = self.settings.experiment_dir(experiment_id)
         folder.mkdir(parents=True, exist_ok=True)
-        argv = [sys.executable, "-m", "hpo_mab.server.child", "--parent", str(os.getpid()), "--", *experiment.args]
-        if rerun:
-            argv.append("-r")
-        with open(self.log_path(experiment_id), "ab") as log:
-            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        args = [*experiment.args, "-r"] if rerun else list(experiment.args)
+        process = self.spare.take(args, self.log_path(experiment_id))
+        if process is None:
+            argv = [sys.executable, "-m", "hpo_mab.server.child", "--parent", str(os.getpid()), "--", *args]
+            with open(self.log_path(experiment_id), "ab") as log:
+                process = subprocess.Popen(
+                    argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+                )  # fmt: skip
         with self._lock:
             self._processes[experiment_id] = process
             self._stopping.discard(experiment_id)
@@ -133,6 +139,13 @@ class Launcher:
                 return  # left "running": the next start of the server resumes it
         self.catalog.update(experiment_id, status=status, ended=now(), message=error, pid=None)
 
+    def warm_when_idle(self) -> None:
+        """Have a warm process ready for the next experiment if none runs now (it would slow a running one)."""
+        with self._lock:
+            idle = not self._processes and not self._closing
+        if idle:
+            self.spare.warm()
+
     def _watch(self, experiment_id: str, process: subprocess.Popen) -> None:
         code = process.wait()
         with self._lock:
@@ -148,6 +161,7 @@ class Launcher:
         else:
             status, message = "failed", self._last_error(experiment_id) or f"exit code {code}"
         self.catalog.update(experiment_id, status=status, ended=now(), message=message, pid=None)
+        self.warm_when_idle()
 
     def _last_error(self, experiment_id: str) -> str | None:
         try:
@@ -176,6 +190,7 @@ class Launcher:
         with self._lock:
             self._closing = True
             processes = list(self._processes.values())
+        self.spare.close()
         if self.external is not None:
             self.external.close()
         for process in processes:

@@ -11,6 +11,7 @@
   const sameArms = (a, b) => a.length === b.length && a.every((x, i) => x[0] === b[i][0] && x[1] === b[i][1]);
   let sequence = 0;
   let timer = null;
+  let validBody = null;  // the body of the last check that found it valid (JSON)
 
   function value(name) {
     const element = form.elements[name];
@@ -98,10 +99,12 @@
   async function check() {
     const mine = ++sequence;
     form.dataset.checked = "pending";
-    const answer = await hpo.api("/experiments:check", { method: "POST", body: body() });
+    const sent = body();
+    const answer = await hpo.api("/experiments:check", { method: "POST", body: sent });
     if (mine !== sequence) return null;
     clearErrors();
     const valid = answer.ok && answer.data.valid;
+    validBody = valid ? JSON.stringify(sent) : null;
     if (valid) {
       document.getElementById("command").textContent = answer.data.command;
       document.getElementById("run-conf").textContent = pretty(answer.data.run_conf);
@@ -131,17 +134,22 @@
     clearTimeout(timer);
     const button = document.getElementById("start");
     button.disabled = true;
-    state.textContent = "Checking…";
-    if (!(await check())) {  // the messages are next to their fields
-      state.textContent = "Not created: see the messages above.";
-      button.disabled = false;
-      return;
+    // A form checked valid as it is now is created at once (creating validates it again).
+    if (JSON.stringify(body()) !== validBody) {
+      state.textContent = "Checking…";
+      if (!(await check())) {  // the messages are next to their fields
+        state.textContent = "Not created: see the messages above.";
+        button.disabled = false;
+        return;
+      }
     }
+    sequence += 1;  // a check still on its way must not overwrite what the creation answers
     state.textContent = "Creating…";
     const created = await hpo.api("/experiments", { method: "POST", body: body() });
     if (!created.ok) {
       clearErrors();
       showErrors(created.data && created.data.detail);
+      form.dataset.checked = "invalid";
       state.textContent = "Not created: see the messages above.";
       button.disabled = false;
       return;
