@@ -150,8 +150,12 @@ class HyperParameter:
             lo, hi = self.bounds
             ok = (x >= lo) & (x <= hi)
             return ok & (x == np.round(x)) if self.type == "int" else ok
-        verdict = {_key(v): self.contains(v) for v in values}
-        return np.array([verdict[_key(v)] for v in values], dtype=bool)
+        keys = [_key(v) for v in values]
+        verdict: dict = {}
+        for key, value in zip(keys, values, strict=True):
+            if key not in verdict:  # each distinct value once (a table's column repeats a few levels)
+                verdict[key] = self.contains(value)
+        return np.array([verdict[key] for key in keys], dtype=bool)
 
     def describe_domain(self) -> str:
         """The domain for messages: ``['relu', 'tanh']``, ``integers in [1, 3]`` or ``[0.0001, 0.1]``."""
