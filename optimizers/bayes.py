@@ -167,11 +167,10 @@ class ModelCache:
         self._predictions[key] = (len(history), history.lineage, prediction)
         return prediction
 
-    def prepare(self, pool: CandidatePool) -> None:
-        """Build one surrogate of every factory (their imports and inputs) and the pool's encodings they read;
-        nothing is kept but what the pool shares with its copies."""
-        for factory in self.factories.values():
-            pool.encoding(getattr(factory(), "representation", "unit"))
+    def prepare(self, pool: CandidatePool, model: str) -> None:
+        """Build one surrogate ``model`` (its imports and inputs) and the pool's encoding it reads; nothing is
+        kept but what the pool shares with its copies."""
+        pool.encoding(getattr(self.factories[model](), "representation", "unit"))
 
     def get_state(self) -> list[dict]:
         """States of the surrogates (warm starts), to survive resume."""
@@ -214,8 +213,10 @@ class ModelArmOptimizer:
     refiner: Refiner | None = None  # refinement off the pool (run_conf ``refine``), on continuous pools
 
     def prepare(self, pool: CandidatePool) -> None:
-        """The shared surrogates' one-off work (see ``ModelCache.prepare``)."""
-        self.cache.prepare(pool)
+        """The one-off work of this arm's surrogate, and of the time model when it divides by time."""
+        self.cache.prepare(pool, self.model)
+        if self.time_penalty:
+            self.cache.prepare(pool, TIME_MODEL)
 
     def propose(self, history: History, pool: CandidatePool, rng: np.random.Generator) -> Proposal:
         """Random for the first proposals, then the argmax of the acquisition over the remaining pool

@@ -134,38 +134,26 @@ def _describe(conf: HpConf, prefix: str, epochs: int, time_col: str) -> str:
     return f"{', '.join(conf.param_names)}, {prefix}1..{prefix}{epochs}, {time_col}"
 
 
-def _floats(column: pd.Series) -> np.ndarray:
-    """The column as float64, NaN where a value is not a number: one vectorised cast (the parse
-    ``pd.to_numeric`` makes), and ``to_numeric`` value by value only when the cast refuses something."""
-    try:
-        return column.astype("float64").to_numpy()
-    except (ValueError, TypeError):
-        return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
-
-
 def _numeric(frame: pd.DataFrame, col: str, source: str) -> np.ndarray:
-    converted = _floats(frame[col])
-    bad = np.flatnonzero(~np.isfinite(converted))
+    converted = pd.to_numeric(frame[col], errors="coerce")
+    bad = np.flatnonzero(~np.isfinite(converted.to_numpy(dtype=float)))
     if len(bad):
         raise InputError(
             f"row {bad[0] + 1}, column {col!r}: expected a finite number, got {frame[col].iloc[bad[0]]!r}", source
         )
-    return converted
+    return converted.to_numpy(dtype=float)
 
 
 def _hp_column(frame: pd.DataFrame, hp, source: str) -> pd.Series:
     raw = frame[hp.name]
     if hp.type in ("int", "float"):
-        numbers = _floats(raw)
-        bad = np.flatnonzero(np.isnan(numbers))
+        numbers = pd.to_numeric(raw, errors="coerce")
+        bad = np.flatnonzero(numbers.isna().to_numpy())
         if len(bad):
             raise InputError(
                 f"row {bad[0] + 1}, column {hp.name!r}: expected a number, got {raw.iloc[bad[0]]!r}", source
             )
-        values = numbers.tolist()  # Python floats; an int parameter's integral values as ints
-        if hp.type == "int":
-            integral = (np.isfinite(numbers) & (numbers == np.floor(numbers))).tolist()
-            values = [int(v) if whole else v for v, whole in zip(values, integral, strict=True)]
+        values = [int(v) if hp.type == "int" and float(v).is_integer() else float(v) for v in numbers]
     elif hp.type == "bool":
         mapping = {"true": True, "false": False, "1": True, "0": False}
         values = [mapping.get(str(v).strip().lower(), v) for v in raw]

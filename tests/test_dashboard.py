@@ -107,6 +107,13 @@ def test_login_by_link_sets_an_httponly_strict_cookie(chromium, dash):
     assert pages.errors == []
 
 
+def record_posts(page) -> list[str]:
+    """The API paths of the page's POST requests from now on, in order."""
+    posted: list[str] = []
+    page.on("request", lambda r: posted.append(r.url.split("/api/v1", 1)[1]) if r.method == "POST" else None)
+    return posted
+
+
 def fill_form(page, **values: str) -> None:
     """Set the new-experiment form's fields by name (selects chosen, inputs typed)."""
     for name, value in values.items():
@@ -132,9 +139,11 @@ def test_form_starts_a_run_watched_live_to_its_end(pages, dash, tmp_path):
     page.wait_for_function("text => document.getElementById('command').textContent === text", arg=command)
     assert '"title": "default"' in page.locator("#run-conf").inner_text()
     screenshot(page, "new-experiment")
+    posted = record_posts(page)
     page.click("#start")
     page.wait_for_url(re.compile(r".*/experiments/[0-9a-f]+$"))
     experiment_id = page.url.rsplit("/", 1)[1]
+    assert posted == ["/experiments", f"/experiments/{experiment_id}:start"]  # checked valid as it is: no second check
 
     listing = pages.new()  # the experiments page, open while the run goes on
     listing.goto(f"{dash.url}/")
@@ -229,8 +238,10 @@ def test_an_invalid_budget_is_refused_next_to_its_field(pages, dash, tmp_path):
     assert page.locator("#f-budget").get_attribute("aria-invalid") == "true"
     assert page.locator("#err-repetitions").inner_text() == ""
     screenshot(page, "new-experiment-invalid")
+    posted = record_posts(page)
     page.click("#start")
     page.wait_for_function("document.getElementById('form-state').textContent.startsWith('Not created')")
+    assert posted == ["/experiments:check"]  # checked again (it was invalid), and nothing created
     assert page.locator("#err-budget").inner_text() == message
     assert len(dash.client.get("/experiments").json()["experiments"]) == before
     fill_form(page, budget="6h")

@@ -218,4 +218,13 @@ def test_prepare_does_the_repetitions_shared_work_once_before_they_are_forked():
     encodings = assembly.pool()._encodings  # every pool copy shares them: a forked repetition finds them done
     assert encodings["configspace"].shape == (len(assembly.pool().ids), len(assembly.problem.space.hyperparams))
     assert assembly.problem.space._configspace is not None  # the forest arms' ConfigSpace, built once
-    assert "optuna.samplers" in sys.modules  # the OTPE arm's import
+
+
+def test_prepare_builds_only_what_the_arms_use():
+    from hpo_mab.assembly.build import assemble
+    from hpo_mab.assembly.request import RunRequest
+
+    assembly = assemble(RunRequest(config="digits-mlp", num_trials=2, mode="GP", spec="EI", exp_time="1h"), print)
+    assembly.prepare()
+    assert "configspace" not in assembly.pool()._encodings  # no forest arm: its encoding is not built
+    assert assembly.problem.space._configspace is None

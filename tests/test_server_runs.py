@@ -359,7 +359,6 @@ def test_an_experiment_runs_in_the_warm_process_and_another_waits_once_it_ends(t
         (warm,) = spare_processes(server)
         created = create(server.client)
         server.client.post(f"/experiments/{created['id']}:start")
-        assert experiment_processes(server) in ([warm], [])  # [] once it has ended already
         done = wait_status(server.client, created["id"], "done")
         assert (server.results / TRACE).read_bytes() == expected
         assert done["progress"]["trials"] == len(rows)

@@ -18,6 +18,11 @@ import time
 PARENT_POLL_S = 0.2
 
 
+def child_command(parent: int, tail: list[str]) -> list[str]:
+    """The command of an experiment's process of server ``parent``: ``tail`` is ``["--", *ARGS]`` or ``["--spare"]``."""
+    return [sys.executable, "-m", "hpo_mab.server.child", "--parent", str(parent), *tail]
+
+
 def watch_parent(parent: int) -> None:
     """End this process at once when its parent (the server) is gone."""
     while os.getppid() == parent:

@@ -118,6 +118,11 @@ class ExternalRuns:
             run.thread.join(timeout)
         return self.status(experiment)
 
+    def running(self) -> bool:
+        """True while an experiment's thread runs."""
+        with self._lock:
+            return any(run.thread.is_alive() for run in self._runs.values())
+
     def close(self) -> None:
         """Stop every running experiment, then close the lease store."""
         for experiment in list(self._runs):

@@ -13,7 +13,6 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import replace
@@ -21,13 +20,15 @@ from pathlib import Path
 
 from hpo_mab.inputs.errors import InputError
 from hpo_mab.server.catalog import Catalog, Experiment, now
+from hpo_mab.server.child import child_command
 from hpo_mab.server.external_runs import ExternalRuns
-from hpo_mab.server.settings import ServerSettings
+from hpo_mab.server.settings import SERVER_DIR, ServerSettings
 from hpo_mab.server.spare import Spare
 from hpo_mab.server.store_view import StoreView
 
 LOGGER = logging.getLogger("hpo_mab.server")
 LOG_NAME = "output.log"
+SPARE_LOG = "spare.log"  # what a warm process writes before it has an experiment's log (an import failing)
 DONE_CODES = {0: None, 3: "goal not reached", 4: "no trial succeeded"}  # the CLI's exit codes of a finished run
 INTERRUPTED = 130
 STOP_WAIT_S = 60.0
@@ -49,7 +50,8 @@ class Launcher:
         self._stopping: set[str] = set()
         self._lock = threading.Lock()
         self._closing = False
-        self.spare = Spare()
+        self._launching = 0  # launches between taking the warm process and recording the new one
+        self.spare = Spare(settings.results_dir / SERVER_DIR / SPARE_LOG)
 
     def log_path(self, experiment_id: str) -> Path:
         """The output (stdout and stderr) of an experiment's processes."""
@@ -104,16 +106,20 @@ class Launcher:
         folder = self.settings.experiment_dir(experiment_id)
         folder.mkdir(parents=True, exist_ok=True)
         args = [*experiment.args, "-r"] if rerun else list(experiment.args)
-        process = self.spare.take(args, self.log_path(experiment_id))
-        if process is None:
-            argv = [sys.executable, "-m", "hpo_mab.server.child", "--parent", str(os.getpid()), "--", *args]
-            with open(self.log_path(experiment_id), "ab") as log:
-                process = subprocess.Popen(
-                    argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
-                )  # fmt: skip
         with self._lock:
-            self._processes[experiment_id] = process
-            self._stopping.discard(experiment_id)
+            self._launching += 1
+        try:
+            process = self.spare.take(args, self.log_path(experiment_id))
+            if process is None:
+                with open(self.log_path(experiment_id), "ab") as log:
+                    process = subprocess.Popen(child_command(os.getpid(), ["--", *args]), stdin=subprocess.DEVNULL,
+                                               stdout=log, stderr=log, start_new_session=True)  # fmt: skip
+            with self._lock:
+                self._processes[experiment_id] = process
+                self._stopping.discard(experiment_id)
+        finally:
+            with self._lock:
+                self._launching -= 1
         updated = self.catalog.update(experiment_id, status="running", pid=process.pid, ended=None, message=None)
         threading.Thread(target=self._watch, args=(experiment_id, process), daemon=True).start()
         return updated
@@ -142,8 +148,8 @@ class Launcher:
     def warm_when_idle(self) -> None:
         """Have a warm process ready for the next experiment if none runs now (it would slow a running one)."""
         with self._lock:
-            idle = not self._processes and not self._closing
-        if idle:
+            idle = not self._processes and not self._launching and not self._closing
+        if idle and not (self.external is not None and self.external.running()):
             self.spare.warm()
 
     def _watch(self, experiment_id: str, process: subprocess.Popen) -> None:
@@ -190,11 +196,11 @@ class Launcher:
         with self._lock:
             self._closing = True
             processes = list(self._processes.values())
+        for process in processes:
+            process.send_signal(signal.SIGINT)
         self.spare.close()
         if self.external is not None:
             self.external.close()
-        for process in processes:
-            process.send_signal(signal.SIGINT)
         for process in processes:
             try:
                 process.wait(STOP_WAIT_S)

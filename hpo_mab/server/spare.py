@@ -5,8 +5,8 @@ trial. While no experiment runs (so that it takes no CPU from one), the launcher
 of ``python -m hpo_mab.server.child --parent PID --spare`` ready; it imports ``WARM_MODULES`` and
 waits on its stdin for one JSON line ``{"args": [...], "log": PATH}``: the experiment's CLI
 arguments and the file its output goes to. From then on it is that experiment's process, as one
-started for it would be. It ends at once when its stdin closes without an order (the server stops)
-or when the server is gone.
+started for it would be. It ends when its stdin closes without an order, when the server is gone
+(it watches its parent), or when the server stops (killed: it holds nothing).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import importlib
 import json
 import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -30,7 +29,6 @@ WARM_MODULES = (
     "ConfigSpace",
 )
 MAX_ORDER_BYTES = 1 << 20
-CLOSE_WAIT_S = 10.0
 
 
 def warm_up() -> None:
@@ -60,28 +58,39 @@ def adopt_log(log: Path) -> None:
 
 
 class Spare:
-    """At most one warm experiment process of this server, started on ``warm`` and handed over by ``take``."""
+    """At most one warm experiment process of this server, started on ``warm`` and handed over by ``take``.
 
-    def __init__(self) -> None:
+    Until it has an experiment, what the process writes (an import that fails) goes to ``log``.
+    """
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
         self._process: subprocess.Popen | None = None
         self._lock = threading.Lock()
         self._closed = False
 
     def warm(self) -> None:
         """Start a warm process unless one is ready (or the server is closing)."""
+        from hpo_mab.server.child import child_command
+
         with self._lock:
             if self._closed or (self._process is not None and self._process.poll() is None):
                 return
-            argv = [sys.executable, "-m", "hpo_mab.server.child", "--parent", str(os.getpid()), "--spare"]
-            quiet = subprocess.DEVNULL
-            pipe = subprocess.PIPE
-            self._process = subprocess.Popen(argv, stdin=pipe, stdout=quiet, stderr=quiet, start_new_session=True)
+            if self._process is not None:  # it ended on its own: its pipe goes with it
+                self._process.stdin.close()
+            self.log.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.log, "ab") as log:
+                self._process = subprocess.Popen(child_command(os.getpid(), ["--spare"]), stdin=subprocess.PIPE,
+                                                 stdout=log, stderr=log, start_new_session=True)  # fmt: skip
 
     def take(self, args: list[str], log: Path) -> subprocess.Popen | None:
         """The warm process, now running the CLI with ``args`` (output to ``log``); None if there is none."""
         with self._lock:
             process, self._process = self._process, None
-        if process is None or process.poll() is not None:
+        if process is None:
+            return None
+        if process.poll() is not None:
+            process.stdin.close()
             return None
         try:
             process.stdin.write(json.dumps({"args": args, "log": str(log)}).encode() + b"\n")
@@ -93,15 +102,12 @@ class Spare:
         return process
 
     def close(self) -> None:
-        """End the warm process (its stdin closes: it exits without running anything)."""
+        """End the warm process at once (it holds nothing) and start no other."""
         with self._lock:
             self._closed = True
             process, self._process = self._process, None
         if process is None:
             return
-        try:
-            process.stdin.close()
-            process.wait(CLOSE_WAIT_S)
-        except (OSError, subprocess.TimeoutExpired):
-            process.kill()
-            process.wait()
+        process.kill()
+        process.wait()
+        process.stdin.close()

@@ -143,13 +143,13 @@
         return;
       }
     }
-    sequence += 1;  // a check still on its way must not overwrite what the creation answers
     state.textContent = "Creating…";
     const created = await hpo.api("/experiments", { method: "POST", body: body() });
     if (!created.ok) {
       clearErrors();
       showErrors(created.data && created.data.detail);
       form.dataset.checked = "invalid";
+      validBody = null;
       state.textContent = "Not created: see the messages above.";
       button.disabled = false;
       return;
