@@ -118,10 +118,10 @@ def test_random_failover_replaces_a_choice_in_flight(cli, small_bench, tmp_path)
 
 @pytest.mark.parametrize(
     ("rule", "extra"),
-    [
-        ("ASHA-PROMOTE", []),
+    [  # capped: runs of cheap stopped trials reach 10,000-20,000 trials in 4 d (a minute per run for Hyperband)
+        ("ASHA-PROMOTE", ["--max-trials", "3000"]),
         ("Median", []),
-        ("Hyperband", ["-m", "BATCH", "-s", "ASYNC", "--workers", "3"]),
+        ("Hyperband", ["-m", "BATCH", "-s", "ASYNC", "--workers", "3", "--max-trials", "2500"]),
     ],
 )
 def test_a_killed_run_with_early_termination_resumes_to_the_same_trace(big_bench, tmp_path, rule, extra):
