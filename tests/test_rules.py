@@ -185,3 +185,16 @@ def test_curve_nn_extrapolates_with_the_gains_of_the_nearest_complete_curves():
     for i, curve in enumerate([flat, late, steady]):
         rule2.observe(stored(i, curve))
     assert rule2.decide(report(9, [0.0] * 5, epoch=5))[0] is Verdict.CONTINUE  # too few complete curves
+
+
+def test_a_rung_ranks_its_values_best_first_then_by_candidate_and_replaces_a_value():
+    from hpo_mab.stopping.halving import RankedRung
+
+    rung = RankedRung()
+    for candidate, value in [(5, 0.7), (2, 0.9), (9, 0.7), (1, 0.5), (4, 0.95)]:
+        rung.record(candidate, value)
+    assert list(rung.best(10)) == [4, 2, 5, 9, 1]  # the order of sorted(..., key=(-value, candidate))
+    rung.record(4, 0.1)  # a replaced value moves
+    rung.record(5, 0.7)  # the same value: nothing moves
+    assert list(rung.best(3)) == [2, 5, 9]
+    assert list(rung.best(10)) == [2, 5, 9, 1, 4] and len(rung) == 5

@@ -20,6 +20,9 @@ trial's best accuracy so far there.
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -102,6 +105,31 @@ class ASHA:
                 self._pending.setdefault(int(candidate), {})[int(rung)] = float(value)
 
 
+class RankedRung:
+    """The values recorded at one rung of a bracket, kept ranked (best first, then the lower candidate)."""
+
+    def __init__(self) -> None:
+        self.values: dict[int, float] = {}
+        self.ranked: list[tuple[float, int]] = []  # (-value, candidate), ascending
+
+    def record(self, candidate: int, value: float) -> None:
+        """Record (or replace) the candidate's value."""
+        old = self.values.get(candidate)
+        if old is not None:
+            if old == value:
+                return
+            del self.ranked[bisect.bisect_left(self.ranked, (-old, candidate))]
+        self.values[candidate] = value
+        bisect.insort(self.ranked, (-value, candidate))
+
+    def best(self, count: int) -> Iterator[int]:
+        """The ``count`` best candidates, in rank order."""
+        return (candidate for _, candidate in islice(self.ranked, count))
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
 class PromotingHalving:
     """ASHA-PROMOTE (one bracket) and Hyperband (several): trials pause at rungs and are promoted."""
 
@@ -117,7 +145,7 @@ class PromotingHalving:
             self.brackets, self.weights = [base], np.ones(1)
         self.rng = np.random.Generator(np.random.PCG64(seed_sequence))
         # (bracket, rung) -> candidate -> value ; candidates paused at a rung, and those already promoted
-        self._values: dict[tuple[int, int], dict[int, float]] = {}
+        self._values: dict[tuple[int, int], RankedRung] = {}
         self._paused: dict[tuple[int, int], set[int]] = {}
         self._promoted: dict[tuple[int, int], set[int]] = {}
         self._pending: dict[int, list] = {}  # candidate in flight -> [bracket, rung, value] recorded at a pause
@@ -139,7 +167,7 @@ class PromotingHalving:
         """Pause at the rung (and record the value there)."""
         bracket = int(report.ticket.etr.get("bracket", 0))
         key = (bracket, report.epoch)
-        self._values.setdefault(key, {})[report.ticket.candidate] = report.best
+        self._values.setdefault(key, RankedRung()).record(report.ticket.candidate, report.best)
         self._pending[report.ticket.candidate] = [bracket, report.epoch, report.best]
         return Verdict.PAUSE, {"rule": self.name, "checkpoint": report.epoch, "statistic": report.best,
                                "bracket": bracket, "rung_size": len(self._values[key])}  # fmt: skip
@@ -156,7 +184,7 @@ class PromotingHalving:
             self._promoted.setdefault(key, set()).add(trial.candidate)
         if trial.etr.get("verdict") == "pause":
             key = (bracket, trial.epochs)
-            self._values.setdefault(key, {})[trial.candidate] = float(max(trial.curve))
+            self._values.setdefault(key, RankedRung()).record(trial.candidate, float(max(trial.curve)))
             self._paused.setdefault(key, set()).add(trial.candidate)
 
     def promotion(self) -> Promotion | None:
@@ -164,13 +192,12 @@ class PromotingHalving:
         for bracket in range(len(self.brackets)):
             for rung in sorted(self.brackets[bracket], reverse=True):
                 key = (bracket, rung)
-                values = self._values.get(key, {})
-                top = int(len(values) // self.eta)
+                values = self._values.get(key)
+                top = int(len(values) // self.eta) if values is not None else 0
                 if top == 0:
                     continue
-                ranked = sorted(values, key=lambda c: (-values[c], c))[:top]
                 done = self._promoted.get(key, set())
-                for candidate in ranked:
+                for candidate in values.best(top):
                     if candidate not in done and candidate in self._paused.get(key, set()):
                         return Promotion(candidate, rung, {"rule": self.name, "bracket": bracket})
         return None
@@ -186,5 +213,5 @@ class PromotingHalving:
         for trial in trials:
             self.observe(trial)
         for candidate, (bracket, rung, value) in state.get("pending", {}).items():
-            self._values.setdefault((int(bracket), int(rung)), {})[int(candidate)] = float(value)
+            self._values.setdefault((int(bracket), int(rung)), RankedRung()).record(int(candidate), float(value))
             self._pending[int(candidate)] = [bracket, rung, value]
