@@ -341,8 +341,11 @@ def check_sizes(request: RunRequest) -> None:
             raise InputError(f"expected an integer in {low}..{high}, got {value}", key=key)
 
 
-def assemble(request: RunRequest, warn: Callable[[str], None]) -> Assembly:
-    """Validate every value of the request (raising InputError) and load the benchmark or objective."""
+def assemble(
+    request: RunRequest, warn: Callable[[str], None], load: Callable[..., Any] = load_benchmark
+) -> Assembly:  # fmt: skip
+    """Validate every value of the request (raising InputError) and load the benchmark (by ``load``:
+    ``load_benchmark``'s arguments) or objective."""
     mode, spec = resolve_mode(request.mode, request.spec, request.time_penalty)
     overhead_mode, overhead_seconds = parse_overhead(request.overhead)
     worker = parse_worker_url(request.worker_url)
@@ -360,7 +363,7 @@ def assemble(request: RunRequest, warn: Callable[[str], None]) -> Assembly:
     if request.objective or request.command or request.external:
         problem: Any = load_objective_task(request, run_conf, timeout)
     else:
-        problem = load_benchmark(request.config, request.hp_conf_dir, run_conf.pool, request.yahpo_data)
+        problem = load(request.config, request.hp_conf_dir, run_conf.pool, request.yahpo_data)
         if worker is not None:
             warn(f"worker {worker} is not used: surrogate replays simulate their workers in this process")
         if timeout is not None:

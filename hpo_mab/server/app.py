@@ -22,6 +22,7 @@ def _router(target: str):
 
 def create_app(settings: ServerSettings) -> FastAPI:
     """The application: the token, the catalog and the launcher in ``app.state``, every router of ROUTERS."""
+    from hpo_mab.server.benchmarks import LoadedBenchmarks
     from hpo_mab.server.catalog import Catalog
     from hpo_mab.server.external_runs import ExternalRuns
     from hpo_mab.server.launcher import Launcher
@@ -47,6 +48,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.benchmarks = LoadedBenchmarks()
     app.state.token = load_or_create_token(settings.token_path, settings.token)
     app.state.catalog = catalog
     app.state.launcher = launcher

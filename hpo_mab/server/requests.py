@@ -211,8 +211,9 @@ def error_location(exc: InputError, files: dict[str, tuple[str, bool]], body: Ex
     return [exc.key] if exc.key else [], exc.line()
 
 
-def validate(body: ExperimentBody, results_dir: Path, folder: Path) -> Validated:
-    """Assemble the body as the CLI would (raising BodyError with the CLI's message) without running anything."""
+def validate(body: ExperimentBody, results_dir: Path, folder: Path, load: Any = None) -> Validated:
+    """Assemble the body as the CLI would (raising BodyError with the CLI's message) without running anything;
+    ``load``: how the benchmark is loaded (``LoadedBenchmarks.load``; default ``load_benchmark``)."""
     from hpo_mab.assembly.build import assemble
     from hpo_mab.assembly.session import criterion_dirname, run_key
     from hpo_mab.store.exports import trace_name
@@ -222,7 +223,7 @@ def validate(body: ExperimentBody, results_dir: Path, folder: Path) -> Validated
     notes: list[str] = []
     try:
         request = run_request_of(body, args, results_dir)
-        assembly = assemble(request, notes.append)
+        assembly = assemble(request, notes.append) if load is None else assemble(request, notes.append, load)
     except InputError as exc:
         loc, msg = error_location(exc, files, body)
         raise BodyError(loc, msg) from None

@@ -69,7 +69,7 @@ def create_experiment(request: Request, body: ExperimentBody, validate_only: boo
     experiment_id = new_id()
     folder = settings.experiment_dir(experiment_id)
     try:
-        checked = validate(body, settings.results_dir, folder)
+        checked = validate(body, settings.results_dir, folder, request.app.state.benchmarks.load)
     except BodyError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         return JSONResponse({"detail": exc.detail}, status_code=422)
