@@ -26,9 +26,10 @@ Stats = tuple[tuple[str, int, int], ...]
 def file_stats(paths: list[Path]) -> Stats | None:
     """(path, size, mtime in ns) of each file; None if one is gone."""
     try:
-        return tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in paths)
+        stats = [(str(p), p.stat()) for p in paths]
     except OSError:
         return None
+    return tuple((name, stat.st_size, stat.st_mtime_ns) for name, stat in stats)
 
 
 def files_of(benchmark: Any, config: str, hp_dir: Path | None) -> list[Path]:

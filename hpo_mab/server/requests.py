@@ -12,6 +12,7 @@ import json
 import re
 import secrets
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -211,9 +212,9 @@ def error_location(exc: InputError, files: dict[str, tuple[str, bool]], body: Ex
     return [exc.key] if exc.key else [], exc.line()
 
 
-def validate(body: ExperimentBody, results_dir: Path, folder: Path, load: Any = None) -> Validated:
+def validate(body: ExperimentBody, results_dir: Path, folder: Path, load: Callable[..., Any]) -> Validated:
     """Assemble the body as the CLI would (raising BodyError with the CLI's message) without running anything;
-    ``load``: how the benchmark is loaded (``LoadedBenchmarks.load``; default ``load_benchmark``)."""
+    ``load``: how the benchmark is loaded (the server's ``LoadedBenchmarks.load``)."""
     from hpo_mab.assembly.build import assemble
     from hpo_mab.assembly.session import criterion_dirname, run_key
     from hpo_mab.store.exports import trace_name
@@ -223,7 +224,7 @@ def validate(body: ExperimentBody, results_dir: Path, folder: Path, load: Any = 
     notes: list[str] = []
     try:
         request = run_request_of(body, args, results_dir)
-        assembly = assemble(request, notes.append) if load is None else assemble(request, notes.append, load)
+        assembly = assemble(request, notes.append, load)
     except InputError as exc:
         loc, msg = error_location(exc, files, body)
         raise BodyError(loc, msg) from None

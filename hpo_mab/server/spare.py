@@ -18,6 +18,8 @@ import subprocess
 import threading
 from pathlib import Path
 
+from hpo_mab.server.child import child_command
+
 WARM_MODULES = (
     "hpo_runner",
     "hpo_mab.commands.run",
@@ -71,8 +73,6 @@ class Spare:
 
     def warm(self) -> None:
         """Start a warm process unless one is ready (or the server is closing)."""
-        from hpo_mab.server.child import child_command
-
         with self._lock:
             if self._closed or (self._process is not None and self._process.poll() is None):
                 return
