@@ -7,6 +7,9 @@ budget): every mechanism is judged by what it left unfinished. Its full curve is
 * **false stops**: stopped candidates whose full training would have reached the goal, as a share
   of the evaluated candidates that would have;
 * **top-10 stops**: stopped candidates among the table's ten best, as a share of those evaluated;
+* **before the goal**: the same two counts for the stops made before the repetition first reached
+  the goal (a stop made later cannot delay the goal: it can only tie what was found), as a share
+  of the same evaluated candidates;
 * **time saved**: 1 - (training time charged) / (full training time of every candidate evaluated).
 """
 
@@ -27,9 +30,9 @@ STOP_COLUMNS = [
 
 
 def candidate_outcomes(rows: pd.DataFrame) -> pd.DataFrame:
-    """One row per (strategy, benchmark, rep, candidate): epochs of its last trial, time charged in all."""
+    """One row per (strategy, benchmark, rep, candidate): epochs and end clock of its last trial, time charged."""
     grouped = rows.groupby(["strategy", "benchmark", "rep", "candidate"], sort=True)
-    return grouped.agg(epochs=("epochs", "last"), charged=("exec_time", "sum")).reset_index()
+    return grouped.agg(epochs=("epochs", "last"), clock=("clock", "last"), charged=("exec_time", "sum")).reset_index()
 
 
 def stop_table(
@@ -57,6 +60,8 @@ def stop_table(
         saved = 1.0 - float(group["charged"].sum()) / full_time if full_time > 0 else 0.0
         bench_tidy = tidy[(tidy["benchmark"] == benchmark) & (tidy["strategy"] == strategy)]
         times = time_to_goal(bench_tidy, goals.get(benchmark))
+        goal_clock = dict(zip(np.sort(bench_tidy["rep"].unique()), times, strict=True))
+        early = group["clock"].to_numpy() < group["rep"].map(goal_clock).fillna(np.inf).to_numpy()
         trials = rows[(rows["benchmark"] == benchmark) & (rows["strategy"] == strategy)]
         out.append(
             {
@@ -68,13 +73,23 @@ def stop_table(
                 "evaluations": float(trials.groupby("rep").size().median()),
                 "time_saved": saved,
                 "stopped": int(stopped.sum()),
-                "false_stops": int((stopped & would_reach).sum()),
-                "false_stop_rate": float((stopped & would_reach).sum() / max(1, would_reach.sum())),
-                "top10_stops": int((stopped & in_top).sum()),
-                "top10_stop_rate": float((stopped & in_top).sum() / max(1, in_top.sum())),
+                **stop_counts("false_stop", stopped, would_reach, early),
+                **stop_counts("top10_stop", stopped, in_top, early),
             }
         )
     return pd.DataFrame(out)
+
+
+def stop_counts(name: str, stopped: np.ndarray, among: np.ndarray, early: np.ndarray) -> dict[str, float]:
+    """``{name}s``/``{name}_rate``: stopped candidates ``among`` those evaluated (count, share of ``among``), and
+    ``..._before_goal``: those whose last trial ended before the repetition reached the goal (same share)."""
+    hit, early_hit = stopped & among, stopped & among & early
+    return {
+        f"{name}s": int(hit.sum()),
+        f"{name}_rate": float(hit.sum() / max(1, among.sum())),
+        f"{name}s_before_goal": int(early_hit.sum()),
+        f"{name}_rate_before_goal": float(early_hit.sum() / max(1, among.sum())),
+    }
 
 
 def time_to_goal(tidy: pd.DataFrame, goal_error: float | None) -> np.ndarray:
