@@ -4,7 +4,7 @@
         [--strategies DIV-SEQ,GP-HLE-EI,TPE-EI] [--yahpo-data ../shared/benchmarks/yahpo] [--report-only]
 
 Runs ``compare`` (resumable: run it again to continue) with DIV-SEQ, GP-HLE-EI and TPE-EI under
-the rules None, DecaTercet, Median, ASHA, Hyperband and CurveNN, plus the pruning peers
+the rules None, DecaTercet, Median, ASHA, Hyperband, CurveNN and AdaptiveMedian, plus the pruning peers
 (Optuna TPE + MedianPruner, Optuna TPE + HyperbandPruner, SMAC3's multi-fidelity facade), on
 digits-mlp, breast-cancer-gbm and a 20,000-row table materialised from yahpo:lcbench:3945; then
 DIV-SEQ with the best rule again with ``stopped_trials: exclude``. It prints, per benchmark and
@@ -39,7 +39,7 @@ from hpo_mab.surrogates.registry import load_benchmark  # noqa: E402
 from hpo_mab.terminal.text_table import markdown_table  # noqa: E402
 
 STRATEGIES = ["DIV-SEQ", "GP-HLE-EI", "TPE-EI"]
-RULES = ["None", "DecaTercet", "Median", "ASHA", "Hyperband", "CurveNN"]
+RULES = ["None", "DecaTercet", "Median", "ASHA", "Hyperband", "CurveNN", "AdaptiveMedian"]
 PEERS = ["optuna-tpe-median", "optuna-tpe-hyperband", "smac-mf"]
 LCBENCH = "lcbench-3945"
 CHECKPOINTS = [3600.0, 3 * 3600.0, 6 * 3600.0]  # and the budget: where ranks are averaged

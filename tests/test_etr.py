@@ -65,7 +65,10 @@ def test_a_promoted_trial_resumes_where_it_paused(cli, small_bench, tmp_path):
     assert promoted > 0 and any(e == 5 for e in run["train_epoch"])
 
 
-@pytest.mark.parametrize("rule", ["DecaTercet", "Median", "Percentile", "Interval", "ASHA", "Hyperband", "CurveNN"])
+EVERY_RULE = ["DecaTercet", "Median", "Percentile", "AdaptiveMedian", "Interval", "ASHA", "Hyperband", "CurveNN"]
+
+
+@pytest.mark.parametrize("rule", EVERY_RULE)
 def test_every_rule_replays_deterministically(cli, small_bench, tmp_path, rule):
     args = [str(small_bench), "1", "-m", "GP", "-et", "3d", "--max-trials", "40", "--seed", "4", "-etr", rule]
     assert cli(*args).code == 0

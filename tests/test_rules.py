@@ -10,6 +10,7 @@ from hpo_mab.engine.loop import rule_seeds
 from hpo_mab.stopping.catalog import RULES
 from hpo_mab.stopping.halving import rungs
 from hpo_mab.stopping.options import (
+    AdaptiveMedianOptions,
     CurveNNOptions,
     HalvingOptions,
     IntervalOptions,
@@ -96,6 +97,39 @@ def test_a_stopped_curve_counts_up_to_its_stop_epoch_only():
     rule.observe(stored(0, [0.5] * 10))
     rule.observe(stored(1, [0.3] * 3, etr={"verdict": "stop"}))
     assert list(rule.memory.at(3)) == [0.5, 0.3] and list(rule.memory.at(4)) == [0.5]
+
+
+def test_adaptive_median_starts_where_the_runs_best_complete_curves_were_never_below_the_median():
+    options = AdaptiveMedianOptions(warmup_epochs=4, min_curves=3, min_complete=3, top_share=0.34)
+    rule = make("AdaptiveMedian", 6, options)
+    assert rule.plan(Ticket(0, 0, 0, 0.0, {}))[0] == (1, 2, 3, 4, 5)  # every epoch: the start moves
+    rule.observe(stored(0, [0.2] * 6))
+    rule.observe(stored(1, [0.4] * 6))
+    # two complete curves of the three needed: Median's warm-up (epoch 4) holds
+    verdict, record = rule.decide(report(9, [0.1] * 3))
+    assert verdict is Verdict.CONTINUE and record["start"] == 4 and record["threshold"] is None
+    # the best third of the finals (0.2, 0.4, 0.9: above their 66th percentile, 0.56) is curve 2 alone
+    rule.observe(stored(2, [0.1, 0.6, 0.6, 0.6, 0.6, 0.9]))
+    # at epochs 2 and 3 it was above the median of the stored curves (0.4), at epoch 1 below it
+    # (0.1 < median of 0.2, 0.4, 0.1 = 0.2): the checks start at epoch 2
+    assert rule.start() == 2
+    assert rule.decide(report(9, [0.05]))[0] is Verdict.CONTINUE
+    verdict, record = rule.decide(report(9, [0.35, 0.35]))
+    assert verdict is Verdict.STOP and record["threshold"] == pytest.approx(0.4) and record["start"] == 2
+    assert rule.decide(report(9, [0.45, 0.45]))[0] is Verdict.CONTINUE
+    # a new best curve that was below the median at epoch 3 (0.1 < 0.3) moves the start back to the warm-up
+    rule.observe(stored(3, [0.1, 0.1, 0.1, 0.1, 0.95, 0.95]))
+    assert rule.start() == 4
+    assert rule.decide(report(9, [0.05, 0.05]))[0] is Verdict.CONTINUE
+
+
+def test_adaptive_median_without_enough_earlier_curves_at_an_epoch_stops_nothing_there():
+    rule = make("AdaptiveMedian", 6, AdaptiveMedianOptions(warmup_epochs=4, min_curves=5, min_complete=1))
+    for i in range(4):
+        rule.observe(stored(i, [0.5 + 0.1 * i] * 6))
+    assert rule.start() == 4  # four curves at every early epoch, five needed
+    verdict, record = rule.decide(report(9, [0.1] * 4))
+    assert verdict is Verdict.CONTINUE and record["curves"] == 4 and record["threshold"] is None
 
 
 def test_interval_stops_chance_level_curves():

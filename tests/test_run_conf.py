@@ -99,7 +99,7 @@ def test_legacy_grid_maps_to_pool(tmp_path):
         (
             {"early_term_rule": "Decatercet"},
             "FILE: early_term_rule: expected one of None, DecaTercet, PentaTercet, TetraTercet, Median, Percentile,"
-            " Interval, ASHA, ASHA-PROMOTE, Hyperband, CurveNN, got 'Decatercet'",
+            " AdaptiveMedian, Interval, ASHA, ASHA-PROMOTE, Hyperband, CurveNN, got 'Decatercet'",
         ),
         ({"resources": ["GPU"]}, "FILE: resources: expected a mapping like {GPU: 1}, got ['GPU']"),
         ({"resources": {"GPU": 0}}, "FILE: resources.GPU: expected a positive number, got 0"),

@@ -44,6 +44,12 @@ def _percentile(name: str, max_epoch: int, options: Any, seeds: Any) -> Any:
     return Percentile(max_epoch, options, None, name)
 
 
+def _adaptive_median(name: str, max_epoch: int, options: Any, seeds: Any) -> Any:
+    from hpo_mab.stopping.thresholds import AdaptiveMedian
+
+    return AdaptiveMedian(max_epoch, options)
+
+
 def _interval(name: str, max_epoch: int, options: Any, seeds: Any) -> Any:
     from hpo_mab.stopping.thresholds import IntervalRule
 
@@ -81,6 +87,12 @@ RULES: Registry = Registry(
         Entry("TetraTercet", _tercet(0.25), OPTIONS + "TercetOptions", "two checkpoints, survive ratio 0.25"),
         Entry("Median", _median, OPTIONS + "MedianOptions", "median stopping rule", ("VizMedian",)),
         Entry("Percentile", _percentile, OPTIONS + "PercentileOptions", "stop below a percentile of earlier curves"),
+        Entry(
+            "AdaptiveMedian",
+            _adaptive_median,
+            OPTIONS + "AdaptiveMedianOptions",
+            "median rule from the earliest epoch that kept the run's best complete curves",
+        ),
         Entry("Interval", _interval, OPTIONS + "IntervalOptions", "stop diverged or chance-level curves"),
         Entry("ASHA", _asha, OPTIONS + "HalvingOptions", "asynchronous successive halving, stopping type"),
         Entry("ASHA-PROMOTE", _promoting(False), OPTIONS + "HalvingOptions", "ASHA, promotion type", facts=PAUSES),

@@ -44,6 +44,21 @@ class PercentileOptions:
 
 
 @dataclass(frozen=True)
+class AdaptiveMedianOptions:
+    """AdaptiveMedian: the median rule from the earliest epoch at which the run's best complete curves were safe."""
+
+    SECTION: ClassVar[str] = SECTION
+    warmup_epochs: int | None = option(
+        None, Nullable(AtLeast(1)), "latest first checked epoch, Median's warm-up (default: a quarter of the epochs)"
+    )
+    min_curves: int = option(5, AtLeast(1), "earlier curves at an epoch before it can stop anything")
+    min_complete: int = option(8, AtLeast(1), "complete curves needed before checks start earlier than the warm-up")
+    top_share: float = option(
+        0.25, Interval(0, 1, high_open=False), "the share of the complete curves, best finals first, kept safe"
+    )
+
+
+@dataclass(frozen=True)
 class IntervalOptions:
     """Interval: stop at the first epoch whose accuracy lies strictly between ``low`` and ``high``."""
 

@@ -1,4 +1,5 @@
-"""Rules that compare a trial with the earlier curves at the same epoch: Tercet, Median/Percentile, Interval.
+"""Rules that compare a trial with the earlier curves at the same epoch: Tercet, Median/Percentile,
+AdaptiveMedian, Interval.
 
 Every statistic is the **best accuracy so far** (max of epochs 1..k) of the trial and of the
 earlier curves at the same epoch k, so that like is compared with like (the original compared a
@@ -113,6 +114,60 @@ class Percentile(CurveRule):
     def decide(self, report: Report) -> tuple[Verdict, dict]:
         """Below the percentile: stop."""
         return self._below(report, self.percentile, self.options.min_curves)
+
+
+class AdaptiveMedian(CurveRule):
+    """The median rule, checked from an epoch learned from this run's complete curves (ours).
+
+    Median waits a fixed warm-up W (a quarter of the epochs) because early epochs may rank curves
+    wrongly; how early they rank them well depends on the problem. Once ``min_complete`` curves
+    have trained to the end, the rule looks at the best ``top_share`` of them (by final best
+    accuracy) and starts at the earliest epoch s <= W from which none of them was below the median
+    of the stored curves at any epoch s..W-1: had it checked there, it would have stopped none of
+    the run's best curves. Before that it is Median. The start is recomputed whenever a curve is
+    stored, so it follows the evidence both ways; every decision records it (``start``).
+    """
+
+    name = "AdaptiveMedian"
+
+    def __init__(self, max_epoch: int, options: Any) -> None:
+        super().__init__(max_epoch, options)
+        self.warmup = min(options.warmup_epochs or max(1, math.ceil(max_epoch / 4)), max(1, max_epoch - 1))
+        self._start: tuple[int, int] | None = None  # (curves stored, start) of the last computation
+
+    def checkpoints(self) -> tuple[int, ...]:
+        """Every epoch: the start moves as curves complete."""
+        return tuple(range(1, self.max_epoch))
+
+    def start(self) -> int:
+        """The first epoch checked now (see the class docstring)."""
+        stored = len(self.memory)
+        if self._start is None or self._start[0] != stored:
+            self._start = (stored, self._earliest_safe_epoch())
+        return self._start[1]
+
+    def _earliest_safe_epoch(self) -> int:
+        complete = self.memory.complete()
+        if len(complete) < self.options.min_complete:
+            return self.warmup
+        finals = complete[:, -1]
+        best = complete[finals >= np.quantile(finals, 1.0 - float(self.options.top_share))]
+        start = self.warmup
+        for epoch in range(self.warmup - 1, 0, -1):
+            values = self.memory.at(epoch)
+            if len(values) < self.options.min_curves or (best[:, epoch - 1] < np.median(values)).any():
+                break
+            start = epoch
+        return start
+
+    def decide(self, report: Report) -> tuple[Verdict, dict]:
+        """Before the start: continue; from it on, Median."""
+        start = self.start()
+        if report.epoch < start:
+            record = {"rule": self.name, "checkpoint": report.epoch, "statistic": report.best, "threshold": None}
+            return Verdict.CONTINUE, {**record, "curves": len(self.memory.at(report.epoch)), "start": start}
+        verdict, record = self._below(report, 50.0, self.options.min_curves)
+        return verdict, {**record, "start": start}
 
 
 class IntervalRule(CurveRule):
