@@ -17,6 +17,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ANALYTIC_CONF = HERE / "small_pool.yaml"  # a 2,000-point pool for benchmarks without a table
 REFINE_CONF = HERE / "refine_small_pool.yaml"  # the same pool, proposals refined off it
+PREMATURE_CONF = HERE / "premature.yaml"  # the original six arms, trials in flight shown to the models
 OBJECTIVE_CONF = "examples/quadratic.json"
 ORIGINAL_ARMS = "arms"  # the bundled run_conf/arms.yaml: the original six GP-HLE/RF-HLE arms
 
@@ -25,6 +26,10 @@ SINGLE_ARMS += [(m, a) for m in ("GP", "GP-NM", "GP-LE", "GP-HLE") for a in ("EI
 SINGLE_ARMS += [(m, a) for m in ("RF", "RF-LE", "RF-HLE") for a in ("EI", "PI", "UCB")]
 SINGLE_ARMS += [(m, a) for m in ("TPE", "TPE-LE", "TPE-HLE") for a in ("EI", "RANDOM")]
 SINGLE_ARMS += [("OTPE", "EI")]
+ETR_RULES = [
+    "DecaTercet", "PentaTercet", "TetraTercet", "Median", "Percentile", "AdaptiveMedian", "Interval", "ASHA",
+    "ASHA-PROMOTE", "Hyperband", "CurveNN",
+]  # fmt: skip
 DIV_SPECS = [
     "SEQ", "RANDOM", "HEDGE", "BO-HEDGE", "BO-HEDGE-T", "BO-HEDGE-LE", "BO-HEDGE-LET",
     "EG", "EG-LE", "GT", "GT-LE", "SKO", "TS",
@@ -102,6 +107,15 @@ def cases() -> dict[str, dict]:
     }
     out["refine-hartmann3-TPE"] = {
         "runs": [["hartmann3", "1", "-m", "TPE", "-et", "3h", "--seed", "12", "-c", str(REFINE_CONF)]],
+    }
+    for rule in ETR_RULES:  # recorded after the one-loop refactor, when the rules came
+        out[f"etr-{rule}"] = {
+            "runs": [["digits-mlp", "1", "-m", "GP", "-s", "EI", "-etr", rule, "-et", "3h", "--seed", "15"]],
+        }
+    out["etr-premature-workers"] = {
+        "runs": [
+            _argv(f"digits-mlp 1 -m DIV -s SEQ -etr Median --workers 3 -et 3h --seed 16 -c {PREMATURE_CONF}"),
+        ],
     }
     out["python-objective"] = {
         "runs": [
