@@ -133,17 +133,22 @@ class AdaptiveMedian(CurveRule):
     def __init__(self, max_epoch: int, options: Any) -> None:
         super().__init__(max_epoch, options)
         self.warmup = min(options.warmup_epochs or max(1, math.ceil(max_epoch / 4)), max(1, max_epoch - 1))
-        self._start: tuple[int, int] | None = None  # (curves stored, start) of the last computation
+        self._observed = 0  # trials stored so far: a new one (or a longer curve) may move the start
+        self._start: tuple[int, int] | None = None  # (trials stored, start) of the last computation
 
     def checkpoints(self) -> tuple[int, ...]:
         """Every epoch: the start moves as curves complete."""
         return tuple(range(1, self.max_epoch))
 
+    def observe(self, trial: Trial) -> None:
+        """Remember the curve; the start is recomputed at the next decision."""
+        super().observe(trial)
+        self._observed += 1
+
     def start(self) -> int:
         """The first epoch checked now (see the class docstring)."""
-        stored = len(self.memory)
-        if self._start is None or self._start[0] != stored:
-            self._start = (stored, self._earliest_safe_epoch())
+        if self._start is None or self._start[0] != self._observed:
+            self._start = (self._observed, self._earliest_safe_epoch())
         return self._start[1]
 
     def _earliest_safe_epoch(self) -> int:
