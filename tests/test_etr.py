@@ -124,6 +124,7 @@ def test_random_failover_replaces_a_choice_in_flight(cli, small_bench, tmp_path)
     [  # capped: runs of cheap stopped trials reach 10,000-20,000 trials in 4 d (a minute per run for Hyperband)
         ("ASHA-PROMOTE", ["--max-trials", "3000"]),
         ("Median", []),
+        ("AdaptiveMedian", ["--max-trials", "2000"]),
         ("Hyperband", ["-m", "BATCH", "-s", "ASYNC", "--workers", "3", "--max-trials", "2500"]),
     ],
 )
