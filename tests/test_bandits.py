@@ -206,9 +206,9 @@ def test_ts_plays_each_arm_once_then_the_largest_draw(cli, small_bench, tmp_path
         assert record["strategy"] == "TS" and record["arms"] == SEVEN and len(record["draws"]) == 7
         if step >= 7:
             assert SEVEN.index(played) == int(np.argmax(record["draws"]))
-        # the posteriors hold the discounted evidence of the trials before: sum 0.95^k, k = 1..step
+        # the posteriors hold the discounted evidence of the trials before: sum 0.99^k, k = 1..step
         evidence = sum(a + b - 2.0 for a, b in zip(record["alpha"], record["beta"], strict=True))
-        assert evidence == pytest.approx(sum(0.95**k for k in range(step)))
+        assert evidence == pytest.approx(sum(0.99**k for k in range(step)))
     assert cli(*args, "--results", str(tmp_path / "again")).code == 0
     again = json.loads((tmp_path / "again" / "small" / "T604800S" / "DIV-TS(1).json").read_text())["0"]
     assert again == rep
