@@ -19,8 +19,8 @@ best strategy's) and the stricter regret ratio (the same for regret = error - th
 smallest error; an analytic function's error is already its normalised regret to the true
 minimum; inf when the best strategy's median found the table's best row);
 then the worst regret ratio and the lowest success-rate gap of each strategy over the suite, and
-Wilcoxon signed-rank p-values of the first strategy against the two best peers (the final errors
-of every benchmark and repetition, paired). ``--readme`` writes the overall table between the
+Wilcoxon signed-rank p-values of the first strategy against the two best peers and the best other
+strategy of ours (the final errors of every benchmark and repetition, paired). ``--readme`` writes the overall table between the
 ``<!-- quality-suite -->`` markers of that file.
 """
 
@@ -283,7 +283,8 @@ def main() -> None:
     summary = overall(table)
     mine = labels[0]
     peers = [s for s in summary.index if s in PEERS][:2]
-    tests = [(mine, p, *wilcoxon_against(tidy, budgets, floors, mine, p)) for p in peers if mine != p]
+    ours = [s for s in summary.index if s not in PEERS and s != mine][:1]  # and the best of the others
+    tests = [(mine, p, *wilcoxon_against(tidy, budgets, floors, mine, p)) for p in peers + ours if mine != p]
     text = render(table, summary, tests, args.reps)
     print(text)
     if args.readme is not None:
