@@ -20,8 +20,8 @@ smallest error; an analytic function's error is already its normalised regret to
 minimum; inf when the best strategy's median found the table's best row);
 then the worst regret ratio and the lowest success-rate gap of each strategy over the suite, and
 Wilcoxon signed-rank p-values of the first strategy against the two best peers and the best other
-strategy of ours (the final errors of every benchmark and repetition, paired). ``--readme`` writes the overall table between the
-``<!-- quality-suite -->`` markers of that file.
+strategy of ours (the final errors of every benchmark and repetition, paired). ``--readme`` writes
+the overall table between the ``<!-- quality-suite -->`` markers of that file.
 """
 
 from __future__ import annotations
