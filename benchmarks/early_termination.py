@@ -153,8 +153,9 @@ def report(tidy: pd.DataFrame, goals: dict, rows: pd.DataFrame, configs: dict, b
         name, worst, ok, ok_early = f"DIV-SEQ+{rule}", 0.0, True, True
         for benchmark in sorted(table["benchmark"].unique()):
             bench = tidy[tidy["benchmark"] == benchmark]
-            if name not in set(bench["strategy"]):
+            if name not in set(bench["strategy"]):  # not measured there: it cannot be the best rule
                 ok = ok_early = False
+                worst = np.inf
                 continue
             ratio, p = time_to_goal_test(bench, goals[benchmark], name, "DIV-SEQ", budget)
             mine = table[(table["benchmark"] == benchmark) & (table["strategy"] == name)].iloc[0]

@@ -74,3 +74,10 @@ def test_time_to_goal_test_counts_a_miss_as_twice_the_budget():
     ratio, p = time_to_goal_test(both, 0.4, "A", "B", budget=100.0)
     assert ratio == pytest.approx(20.0 / 200.0)
     assert np.isnan(p)  # one repetition: no test
+
+
+def test_a_benchmark_without_a_goal_has_no_time_to_goal_and_counts_no_false_stop():
+    rows, tidy = run("S", [(11, 10.0, 10.0, 1, 0.45), (10, 50.0, 40.0, 4, 0.40)])
+    table = stop_table(rows, tidy, {}, truth).iloc[0]
+    assert table.reps == 0 and np.isnan(table.median_time_to_goal)
+    assert (table.false_stops, table.top10_stops, table.top10_stops_before_goal) == (0, 1, 1)

@@ -60,7 +60,8 @@ def stop_table(
         saved = 1.0 - float(group["charged"].sum()) / full_time if full_time > 0 else 0.0
         bench_tidy = tidy[(tidy["benchmark"] == benchmark) & (tidy["strategy"] == strategy)]
         times = time_to_goal(bench_tidy, goals.get(benchmark))
-        goal_clock = dict(zip(np.sort(bench_tidy["rep"].unique()), times, strict=True))
+        reps = np.sort(bench_tidy["rep"].unique())
+        goal_clock = dict(zip(reps, times, strict=True)) if len(times) == len(reps) else {}  # {}: no goal
         early = group["clock"].to_numpy() < group["rep"].map(goal_clock).fillna(np.inf).to_numpy()
         trials = rows[(rows["benchmark"] == benchmark) & (rows["strategy"] == strategy)]
         out.append(
