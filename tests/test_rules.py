@@ -123,6 +123,15 @@ def test_adaptive_median_starts_where_the_runs_best_complete_curves_were_never_b
     assert rule.decide(report(9, [0.05, 0.05]))[0] is Verdict.CONTINUE
 
 
+def test_adaptive_median_with_a_warm_up_past_the_last_epoch_learns_its_start_below_it():
+    rule = make("AdaptiveMedian", 4, AdaptiveMedianOptions(warmup_epochs=9, min_curves=2, min_complete=2))
+    assert rule.start() == 9  # no complete curve yet: nothing is checked, as Median with that warm-up
+    for i in range(3):
+        rule.observe(stored(i, [0.2 + 0.2 * i] * 4))
+    assert rule.start() == 1  # the best curve was above the median at epochs 1..3
+    assert rule.decide(report(9, [0.3]))[0] is Verdict.STOP
+
+
 def test_adaptive_median_without_enough_earlier_curves_at_an_epoch_stops_nothing_there():
     rule = make("AdaptiveMedian", 6, AdaptiveMedianOptions(warmup_epochs=4, min_curves=5, min_complete=1))
     for i in range(4):
