@@ -52,8 +52,9 @@ from hpo_mab.terminal.text_table import markdown_table  # noqa: E402
 
 PEERS = ["optuna-tpe", "optuna-gp", "hyperopt-tpe", "smac-hpo"]
 CONFS = Path(__file__).resolve().parent / "quality_confs"  # arm sets measured against the default
-OURS = ["DIV-TS", "DIV-SEQ@arms", "GP-HLE-EI", "GP-HLE-PI", "GP-HLE-UCB", "RF-HLE-EI", "RF-HLE-PI", "RF-HLE-UCB",
-        "OTPE-EI", f"DIV-TS@{CONFS / 'arms3b.yaml'}", str(CONFS / "arms3b.yaml")]  # fmt: skip
+OURS = ["DIV-TS", f"DIV-TS@{CONFS / 'old-TS.yaml'}", f"DIV-TS@{CONFS / 'arms5.yaml'}", "DIV-SEQ@arms", "GP-HLE-EI",
+        "GP-HLE-PI", "GP-HLE-UCB", "RF-HLE-EI", "RF-HLE-PI", "RF-HLE-UCB", "OTPE-EI",
+        f"DIV-TS@{CONFS / 'arms3b.yaml'}"]  # fmt: skip
 CHECKPOINTS = 12
 MARKER = "<!-- quality-suite -->"
 LCBENCH_TASKS = ("3945", "7593", "167168")
