@@ -68,10 +68,14 @@ class CurveRule:
         for trial in trials:
             self.observe(trial)
 
+    def _record(self, report: Report, values: np.ndarray) -> dict:
+        """What every decision records: the rule, the epoch, the trial's statistic, the curves compared."""
+        return {"rule": self.name, "checkpoint": report.epoch, "statistic": report.best, "curves": len(values)}
+
     def _below(self, report: Report, percentile: float, min_curves: int) -> tuple[Verdict, dict]:
         """Stop when the report's best accuracy so far is below ``percentile`` of the stored curves at its epoch."""
         values = self.memory.at(report.epoch)
-        record = {"rule": self.name, "checkpoint": report.epoch, "statistic": report.best, "curves": len(values)}
+        record = self._record(report, values)
         if len(values) < min_curves:
             return Verdict.CONTINUE, {**record, "threshold": None}
         threshold = float(np.percentile(values, percentile))
@@ -171,8 +175,8 @@ class AdaptiveMedian(CurveRule):
         """Before the start: continue; from it on, Median."""
         start = self.start()
         if report.epoch < start:
-            record = {"rule": self.name, "checkpoint": report.epoch, "statistic": report.best, "threshold": None}
-            return Verdict.CONTINUE, {**record, "curves": len(self.memory.at(report.epoch)), "start": start}
+            record = self._record(report, self.memory.at(report.epoch))
+            return Verdict.CONTINUE, {**record, "threshold": None, "start": start}
         verdict, record = self._below(report, 50.0, self.options.min_curves)
         return verdict, {**record, "start": start}
 
