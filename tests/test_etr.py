@@ -163,6 +163,8 @@ def test_a_killed_run_with_early_termination_resumes_to_the_same_trace(big_bench
         (["-etr", "ASHA"], "etr: {percentile: 10}\n", "error: RUN: etr.percentile: unknown key (expected one of: eta,"),
         (["-etr", "None"], "etr: {eta: 3}\n", "error: RUN: etr.eta: rule None takes no options"),
         (["-etr", "Median"], "etr: [1]\n", "error: RUN: etr: expected a mapping, got [1]"),
+        (["-etr", "AdaptiveMedian"], "etr: {top_share: 0}\n", "error: RUN: etr.top_share: expected a number in (0, 1]"),
+        (["-etr", "AdaptiveMedian"], "etr: {min_complete: 0}\n", "error: RUN: etr.min_complete: expected"),
         (
             [],
             "failover: later\n",
