@@ -25,6 +25,8 @@ from scipy.linalg import cholesky, solve_triangular
 SQRT5 = math.sqrt(5.0)
 ELEMENT_BLOCK = 1 << 21  # kernel values per block of the element-wise computation
 COLUMN_BLOCK = 64  # the correlations' buffer grows by whole blocks of columns
+BASE_ROW_BLOCK = 2048  # pool rows per block of the base product (a block's temporaries: 2048 x base)
+GROWTH = 1.25  # buffers grow to this multiple of what they hold (memory x 1.25 at most, one copy per 25% growth)
 
 
 def correlations(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -61,13 +63,18 @@ def common_prefix(a: np.ndarray, b: np.ndarray) -> int:
     return int(differs[0]) if len(differs) else m
 
 
+def capacity_for(n: int) -> int:
+    """Rows (columns) a buffer that must hold ``n`` gets: ``GROWTH`` times that, in whole ``COLUMN_BLOCK``s."""
+    return COLUMN_BLOCK * math.ceil(GROWTH * max(n, 1) / COLUMN_BLOCK)
+
+
 class IncrementalFactor:
     """L and L^-1 of amp * C(x, x) + diagonal * I for one set of hyperparameters."""
 
     def __init__(self, scaled_x: np.ndarray, amp: float, diagonal: float, base: int) -> None:
         self.amp, self.diagonal = amp, diagonal
         self.base = base
-        capacity = max(16, 2 * len(scaled_x))
+        capacity = capacity_for(len(scaled_x))
         self._l = np.zeros((capacity, capacity))
         self._linv = np.zeros((capacity, capacity))
         self.x = np.zeros((0, scaled_x.shape[1]))
@@ -106,7 +113,7 @@ class IncrementalFactor:
         """Add one observation; False if it would make the matrix singular (the factor is unchanged)."""
         n = self.n
         if n + 1 > len(self._l):
-            self._grow(2 * (n + 1))
+            self._grow(capacity_for(n + 1))
         k = self.amp * correlations(self.x, row[None, :])[:, 0] if n else np.zeros(0)
         l_row = self._linv[:n, :n] @ k if n else np.zeros(0)
         d2 = self.amp + self.diagonal - float(l_row @ l_row)
@@ -151,10 +158,12 @@ class PoolSolve:
 
     With it the posterior over the whole pool is exact at O(pool x n) per step: mean = c + amp V w
     (w = L^-1 (y - c)) and variance = amp - amp^2 s. The first ``base`` columns are one product
-    with the base block of L^-1; each later column j is a forward substitution,
+    with the base block of L^-1, computed in blocks of ``BASE_ROW_BLOCK`` pool rows (so that the
+    temporaries stay a block's size); each later column j is a forward substitution,
     (C(pool, x_j) - V[:, :j] L[j, :j]) / L[j, j]; each correlation column is one matrix-vector
     product (whatever the batch) and the Matérn function element-wise, so the numbers depend only
-    on the factor, not on the path that led to it.
+    on the factor, not on the path that led to it. V's buffer grows to ``GROWTH`` times the
+    columns it holds, so ``MAX_BYTES`` is close to what it really uses.
     """
 
     MAX_BYTES = 1.5e9  # beyond this nothing is kept and predictions are computed in blocks
@@ -172,17 +181,18 @@ class PoolSolve:
     @staticmethod
     def fits(pool_size: int, n: int) -> bool:
         """True when keeping pool x n values stays within memory."""
-        return pool_size * max(n, 16) * 2 * 8 <= PoolSolve.MAX_BYTES
+        return pool_size * capacity_for(n) * 8 <= PoolSolve.MAX_BYTES
 
     @property
     def matrix(self) -> np.ndarray:
         """V (view)."""
         return self._v[:, : len(self.x)]
 
-    def _correlations(self, rows: np.ndarray) -> np.ndarray:
-        d2 = np.empty((len(self.pool), len(rows)))
+    def _correlations(self, rows: np.ndarray, pool_rows: slice = slice(None)) -> np.ndarray:
+        left = self._left[pool_rows]
+        d2 = np.empty((len(left), len(rows)))
         for j, row in enumerate(rows):  # one matrix-vector product per column: the same bits in any batch
-            d2[:, j] = self._left @ np.concatenate([-2.0 * row, [1.0, float(row @ row)]])
+            d2[:, j] = left @ np.concatenate([-2.0 * row, [1.0, float(row @ row)]])
         np.maximum(d2, 0.0, out=d2)
         return matern52_from_sqdist(d2)
 
@@ -191,12 +201,14 @@ class PoolSolve:
         keep = max(common_prefix(self.x, factor.x), 0)
         n = factor.n
         if n > self._v.shape[1]:
-            grown = np.zeros((len(self.pool), COLUMN_BLOCK * math.ceil(2 * n / COLUMN_BLOCK)))
+            grown = np.zeros((len(self.pool), capacity_for(n)))
             grown[:, :keep] = self._v[:, :keep]
             self._v = grown
         if keep < self.base:  # the base block, by one product with the base block of L^-1
-            head = self._correlations(factor.x[: self.base])
-            self._v[:, : self.base] = head @ factor.chol_inv[: self.base, : self.base].T
+            base_inv_t = factor.chol_inv[: self.base, : self.base].T
+            for start in range(0, len(self.pool), BASE_ROW_BLOCK):  # in row blocks: temporaries stay small
+                rows = slice(start, start + BASE_ROW_BLOCK)
+                self._v[rows, : self.base] = self._correlations(factor.x[: self.base], rows) @ base_inv_t
             self._s_base = np.einsum("ij,ij->i", self._v[:, : self.base], self._v[:, : self.base])
             keep = self.base
         elif keep < len(self.x):  # truncated: the sums again from the base

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from hpo_mab.optimizers.gp import GaussianProcess, matern52
+from hpo_mab.optimizers.gp_incremental import BASE_ROW_BLOCK, PoolSolve, capacity_for
 
 
 def dense_posterior(x, y, xc, theta):
@@ -120,6 +121,27 @@ def test_the_factor_grows_row_by_row_and_matches_the_dense_posterior():
         assert mean == pytest.approx(mu_d, abs=1e-6) and var == pytest.approx(var_d, abs=1e-6 * y.var())
         assert np.all(var <= bound * (1 + 1e-9))
     assert gp._factor.base < 140  # the last rows were appended, not refactorised
+
+
+def test_buffers_grow_by_a_quarter_and_a_pool_of_several_row_blocks_matches_the_dense_posterior():
+    """Long runs: the factor's and the pool's buffers grow to 1.25x what they hold (whole blocks of 64),
+    the base block of a pool larger than one row block (2048) is computed block by block, and the
+    posterior stays the dense one through every regrowth and refit."""
+    rng = np.random.default_rng(13)
+    x = rng.random((150, 3))
+    y = np.cos(3 * x[:, 0]) + x[:, 2] ** 2 + 0.01 * rng.standard_normal(150)
+    pool = rng.random((2 * BASE_ROW_BLOCK + 300, 3))
+    gp = GaussianProcess()
+    for n in [60, 64, 65, 80, 81, 100, 128, 129, 150]:
+        gp.fit(x[:n], y[:n], np.random.default_rng(n))
+        mean, _ = gp.predict_mean(pool)
+        var = gp.predict_var_rows(np.arange(len(pool)))
+        mu_d, var_d = dense_posterior(x[:n], y[:n], pool, gp.theta)
+        assert mean == pytest.approx(mu_d, abs=1e-6) and var == pytest.approx(var_d, abs=1e-6 * y.var()), n
+        assert len(gp._factor._l) <= capacity_for(n) and gp._pool._v.shape[1] <= capacity_for(n), n
+    assert [capacity_for(n) for n in (1, 51, 52, 65, 4000)] == [64, 64, 128, 128, 5056]
+    # a 20,000-row pool keeps its solve up to ~7,500 observations (1.5 GB), not beyond
+    assert PoolSolve.fits(20_000, 7_400) and not PoolSolve.fits(20_000, 7_600)
 
 
 def test_a_restored_gp_computes_the_same_bits_as_the_one_that_kept_its_factor():
