@@ -20,7 +20,7 @@ import hashlib
 import math
 
 import numpy as np
-from scipy.linalg import cholesky, solve_triangular
+from scipy.linalg import blas, cholesky, solve_triangular
 
 SQRT5 = math.sqrt(5.0)
 ELEMENT_BLOCK = 1 << 21  # kernel values per block of the element-wise computation
@@ -158,7 +158,7 @@ class PoolSolve:
 
     With it the posterior over the whole pool is exact at O(pool x n) per step: mean = c + amp V w
     (w = L^-1 (y - c)) and variance = amp - amp^2 s. The first ``base`` columns are one product
-    with the base block of L^-1, computed in blocks of ``BASE_ROW_BLOCK`` pool rows (so that the
+    with the base block of L^-1 (triangular: BLAS dtrmm), computed in blocks of ``BASE_ROW_BLOCK`` pool rows (so that the
     temporaries stay a block's size); each later column j is a forward substitution,
     (C(pool, x_j) - V[:, :j] L[j, :j]) / L[j, j]; each correlation column is one matrix-vector
     product (whatever the batch) and the Matérn function element-wise, so the numbers depend only
@@ -205,10 +205,11 @@ class PoolSolve:
             grown[:, :keep] = self._v[:, :keep]
             self._v = grown
         if keep < self.base:  # the base block, by one product with the base block of L^-1
-            base_inv_t = factor.chol_inv[: self.base, : self.base].T
+            base_inv = np.asfortranarray(factor.chol_inv[: self.base, : self.base])
             for start in range(0, len(self.pool), BASE_ROW_BLOCK):  # in row blocks: temporaries stay small
                 rows = slice(start, start + BASE_ROW_BLOCK)
-                self._v[rows, : self.base] = self._correlations(factor.x[: self.base], rows) @ base_inv_t
+                block = self._correlations(factor.x[: self.base], rows)  # times L^-T: a triangular product
+                self._v[rows, : self.base] = blas.dtrmm(1.0, base_inv, block, side=1, lower=1, trans_a=1)
             self._s_base = np.einsum("ij,ij->i", self._v[:, : self.base], self._v[:, : self.base])
             keep = self.base
         elif keep < len(self.x):  # truncated: the sums again from the base
