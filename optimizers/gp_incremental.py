@@ -157,10 +157,10 @@ class PoolSolve:
     """V = C(pool, X) L^-T (pool x n) for one factor, grown column by column, and s = sum over columns of V**2.
 
     With it the posterior over the whole pool is exact at O(pool x n) per step: mean = c + amp V w
-    (w = L^-1 (y - c)) and variance = amp - amp^2 s. The first ``base`` columns are one product
-    with the base block of L^-1 (triangular: BLAS dtrmm), computed in blocks of ``BASE_ROW_BLOCK`` pool rows (so that the
-    temporaries stay a block's size); each later column j is a forward substitution,
-    (C(pool, x_j) - V[:, :j] L[j, :j]) / L[j, j]; each correlation column is one matrix-vector
+    (w = L^-1 (y - c)) and variance = amp - amp^2 s. The first ``base`` columns are one
+    triangular product (BLAS dtrmm) with the base block of L^-1, in blocks of ``BASE_ROW_BLOCK``
+    pool rows (so that the temporaries stay a block's size); each later column j is a forward
+    substitution, (C(pool, x_j) - V[:, :j] L[j, :j]) / L[j, j]; each correlation column is one matrix-vector
     product (whatever the batch) and the Matérn function element-wise, so the numbers depend only
     on the factor, not on the path that led to it. V's buffer grows to ``GROWTH`` times the
     columns it holds, so ``MAX_BYTES`` is close to what it really uses.
