@@ -54,12 +54,14 @@ class Prediction:
     still beat the best exact value, so the argmax is exact at a fraction of the cost.
     """
 
-    def __init__(self, surrogate: Surrogate, x: np.ndarray, kind: str = "unit") -> None:
+    def __init__(
+        self, surrogate: Surrogate, x: np.ndarray, kind: str = "unit", active: np.ndarray | None = None
+    ) -> None:
         self._x = x
         self._rows = None
         self._surrogate, self._kind = surrogate, kind
-        if getattr(surrogate, "supports_lazy_variance", False):
-            self.mean, self.var_bound = surrogate.predict_mean(x)
+        if getattr(surrogate, "supports_lazy_variance", False):  # NaN where not kept (rows not ``active``)
+            self.mean, self.var_bound = surrogate.predict_mean(x, active)
             self._var = np.full(len(x), np.nan)
             self._compute = surrogate.predict_var
             self._rows = getattr(surrogate, "predict_var_rows", None)
@@ -84,7 +86,8 @@ class Prediction:
     def mean_at(self, pool: CandidatePool, nominee: int | dict) -> float:
         """The mean at a pool position, or at a configuration off the pool (predicted by the same fit)."""
         if not isinstance(nominee, dict):
-            return float(self.mean[nominee])
+            value = float(self.mean[nominee])
+            return value if not math.isnan(value) else float(self._surrogate.predict(self._x[[nominee]])[0][0])
         return float(self._surrogate.predict(pool.encode_configs([nominee], self._kind))[0][0])
 
 
@@ -163,7 +166,7 @@ class ModelCache:
         kind = getattr(surrogate, "representation", "unit")
         surrogate.fit(history.features(pool, kind), targets, rng)
         self.fits += 1
-        prediction = Prediction(surrogate, pool.encoding(kind), kind)
+        prediction = Prediction(surrogate, pool.encoding(kind), kind, pool.remaining)
         self._predictions[key] = (len(history), history.lineage, prediction)
         return prediction
 

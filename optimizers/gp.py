@@ -44,6 +44,13 @@ PRIOR_MEAN = (0.0, 1.0)
 PREDICT_BLOCK = 1024  # rows per block: keeps the (block, n) temporaries in cache
 
 
+def _spread(values: np.ndarray, rows: np.ndarray, size: int) -> np.ndarray:
+    """``values`` of ``rows`` in an array of ``size``, NaN elsewhere."""
+    out = np.full(size, np.nan)
+    out[rows] = values
+    return out
+
+
 def matern52(r: np.ndarray) -> np.ndarray:
     """Matérn-5/2 correlation of scaled distances ``r``."""
     s = SQRT5 * r
@@ -427,33 +434,51 @@ class GaussianProcess:
         """True when there is one hyperparameter sample (MAP), so variances can be computed per subset."""
         return len(self._fits) == 1
 
-    def predict_mean(self, xc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def predict_mean(self, xc: np.ndarray, active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean at ``xc`` and an upper bound of each variance, without computing variances.
 
         The bound is the variance given only the most correlated observation (conditioning on more
-        data never increases a GP's variance): amp * (1 - amp * k_max^2 / (amp + noise)).
+        data never increases a GP's variance): amp * (1 - amp * k_max^2 / (amp + noise)). Where the
+        pool's solve is kept, mean and variance are exact. ``active`` (a mask over ``xc``: the
+        candidates still to choose from) lets a pool too large to keep whole keep its solve for
+        those rows only; the other rows' means and bounds are then NaN (``mean_at`` computes them).
         """
         fit = self._fits[0]
         _, amp, _, const = self._unpack(fit.theta)
-        pool = self._pool_solve(xc, fit)
+        pool = self._pool_solve(xc, fit, active)
         if pool is not None:  # exact: the variance is its own bound
             w = fit.chol_inv_t.T @ (self._ys_centred)
             mean = self._y_mean + self._y_std * (const + amp * (pool.matrix @ w))
-            self._pool_var = np.maximum(amp - amp * amp * pool.s, 1e-12) * self._y_std**2
+            var = np.maximum(amp - amp * amp * pool.s, 1e-12) * self._y_std**2
+            if pool.rows is not None:  # the kept rows only
+                mean, var = _spread(mean, pool.rows, len(xc)), _spread(var, pool.rows, len(xc))
+            self._pool_var = var
             return mean, self._pool_var
         mean, kmax = self._predict_one(fit, xc, with_var=False, with_kmax=True)
         bound = amp * (1.0 - amp * kmax**2 / (amp + fit.diagonal))
         return mean, np.maximum(bound, 1e-12) * self._y_std**2
 
-    def _pool_solve(self, xc: np.ndarray, fit: _Fit) -> PoolSolve | None:
-        """The kept solve of the pool ``xc`` against the factor (None: not kept, too large)."""
-        if not self.incremental or not PoolSolve.fits(len(xc), self._factor.n):
+    def _pool_solve(self, xc: np.ndarray, fit: _Fit, active: np.ndarray | None = None) -> PoolSolve | None:
+        """The kept solve of the pool ``xc`` against the factor: of every row when it fits in memory, else of
+        the ``active`` rows when they fit (None: not kept, too large)."""
+        n = self._factor.n if self.incremental else 0
+        if self.incremental and PoolSolve.fits(len(xc), n):
+            rows = None
+        elif self.incremental and active is not None and PoolSolve.fits(int(np.count_nonzero(active)), n):
+            rows = np.flatnonzero(active)
+        else:
             self._pool = self._pool_key = None
             return None
         key = (id(xc), xc.shape, fit.theta.tobytes(), self._factor.base, self._factor.base_hash)
-        if self._pool is None or self._pool_key != key:
+        kept = self._pool
+        stale = kept is None or self._pool_key != key or (kept.rows is None) != (rows is None)
+        if not stale and rows is not None:  # a candidate outside the kept rows: keep the active ones again
+            stale = not np.isin(rows, kept.rows, assume_unique=True).all()
+        if stale:
+            self._pool = None  # free the old solve before the new one is built
             ls = self._unpack(fit.theta)[0]
-            self._pool, self._pool_key = PoolSolve(xc / ls, self._factor.base), key
+            scaled = xc / ls if rows is None else xc[rows] / ls
+            self._pool, self._pool_key = PoolSolve(scaled, self._factor.base, rows), key
             self._pool_ref = xc  # keeps the pool alive while its id is the key
         self._pool.sync(self._factor)
         return self._pool
@@ -464,4 +489,7 @@ class GaussianProcess:
 
     def predict_var_rows(self, rows: np.ndarray) -> np.ndarray | None:
         """Posterior latent variance at rows of the pool of the last ``predict_mean`` (None: not kept)."""
-        return None if self._pool is None else self._pool_var[rows]
+        if self._pool is None:
+            return None
+        out = self._pool_var[rows]
+        return None if self._pool.rows is not None and np.isnan(out).any() else out

@@ -168,8 +168,9 @@ class PoolSolve:
 
     MAX_BYTES = 1.5e9  # beyond this nothing is kept and predictions are computed in blocks
 
-    def __init__(self, scaled_pool: np.ndarray, base: int) -> None:
+    def __init__(self, scaled_pool: np.ndarray, base: int, rows: np.ndarray | None = None) -> None:
         self.pool = scaled_pool
+        self.rows = rows  # the pool rows these are (None: every row, in order)
         # squared distances as one product: [a, |a|^2, 1] . [-2b, 1, |b|^2]
         self._left = np.hstack([scaled_pool, (scaled_pool**2).sum(1, keepdims=True), np.ones((len(scaled_pool), 1))])
         self.base = base

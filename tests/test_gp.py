@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from hpo_mab.optimizers.bayes import Prediction
 from hpo_mab.optimizers.gp import GaussianProcess, matern52
 from hpo_mab.optimizers.gp_incremental import BASE_ROW_BLOCK, PoolSolve, capacity_for
 
@@ -142,6 +143,46 @@ def test_buffers_grow_by_a_quarter_and_a_pool_of_several_row_blocks_matches_the_
     assert [capacity_for(n) for n in (1, 51, 52, 65, 4000)] == [64, 64, 128, 128, 5056]
     # a 20,000-row pool keeps its solve up to ~7,500 observations (1.5 GB), not beyond
     assert PoolSolve.fits(20_000, 7_400) and not PoolSolve.fits(20_000, 7_600)
+
+
+def test_a_pool_too_large_to_keep_whole_keeps_its_solve_for_the_candidates_still_to_choose(monkeypatch):
+    """Beyond the memory bound for the whole pool, the solve is kept for the active rows only: their means and
+    variances are the whole pool's, the other rows are NaN and computed on demand (a Hedge nominee already
+    evaluated), and a candidate that becomes active again makes the solve be kept anew."""
+    rng = np.random.default_rng(14)
+    x = rng.random((130, 3))
+    y = np.sin(3 * x[:, 0]) + x[:, 1] + 0.01 * rng.standard_normal(130)
+    pool = rng.random((3000, 3))
+    active = rng.random(3000) < 0.3
+    whole = GaussianProcess().fit(x[:120], y[:120], np.random.default_rng(1))
+    mean_whole, var_whole = whole.predict(pool)
+    monkeypatch.setattr(PoolSolve, "MAX_BYTES", 2e6)  # 3000 rows x 192 columns x 8 B do not fit, 900 rows do
+    assert not PoolSolve.fits(3000, 120) and PoolSolve.fits(int(active.sum()), 120)
+    gp = GaussianProcess().fit(x[:120], y[:120], np.random.default_rng(1))
+    prediction = Prediction(gp, pool, "unit", active)
+    assert prediction.mean[active] == pytest.approx(mean_whole[active], abs=1e-10)
+    assert np.isnan(prediction.mean[~active]).all() and np.isnan(prediction.var_bound[~active]).all()
+    rows = np.flatnonzero(active)
+    assert prediction.variance(rows) == pytest.approx(var_whole[active], rel=1e-8, abs=1e-12)
+    other = int(np.flatnonzero(~active)[0])
+    assert gp.predict_var_rows(np.array([other])) is None
+    assert prediction.variance(np.array([other]))[0] == pytest.approx(var_whole[other], rel=1e-8, abs=1e-12)
+    assert prediction.mean_at(None, other) == pytest.approx(mean_whole[other], abs=1e-10)
+    kept = gp._pool
+    shrunk = active.copy()
+    shrunk[rows[:50]] = False  # chosen candidates leave the pool: the kept rows are a superset, nothing is redone
+    for n in range(121, 125):
+        gp.fit(x[:n], y[:n], np.random.default_rng(n))
+        mean, _ = gp.predict_mean(pool, shrunk)
+        assert gp._pool is kept
+        assert mean[shrunk] == pytest.approx(dense_posterior(x[:n], y[:n], pool[shrunk], gp.theta)[0], abs=1e-6)
+    shrunk[other] = True  # a candidate back in the pool (a failed trial's row): kept anew, with it
+    mean, _ = gp.predict_mean(pool, shrunk)
+    assert gp._pool is not kept and other in gp._pool.rows
+    assert mean[other] == pytest.approx(dense_posterior(x[:124], y[:124], pool[[other]], gp.theta)[0][0], abs=1e-6)
+    monkeypatch.setattr(PoolSolve, "MAX_BYTES", 1e5)  # not even the active rows: nothing kept, every row computed
+    mean, _ = gp.predict_mean(pool, shrunk)
+    assert gp._pool is None and not np.isnan(mean).any()
 
 
 def test_a_restored_gp_computes_the_same_bits_as_the_one_that_kept_its_factor():
