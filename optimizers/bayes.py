@@ -83,6 +83,10 @@ class Prediction:
         """Variances of every candidate."""
         return self.variance(np.arange(len(self._var)))
 
+    def covers(self, active: np.ndarray) -> bool:
+        """True when every ``active`` candidate has its mean (a pool too large to keep whole keeps fewer rows)."""
+        return self.var_bound is None or not np.isnan(self.mean[active]).any()
+
     def mean_at(self, pool: CandidatePool, nominee: int | dict) -> float:
         """The mean at a pool position, or at a configuration off the pool (predicted by the same fit)."""
         if not isinstance(nominee, dict):
@@ -158,14 +162,16 @@ class ModelCache:
     ) -> Prediction:
         """The prediction over the pool of surrogate ``key`` fitted to ``targets``."""
         cached = self._predictions.get(key)
-        if cached is not None and cached[0] == len(history) and cached[1] is history.lineage:
+        fitted = cached is not None and cached[0] == len(history) and cached[1] is history.lineage
+        if fitted and cached[2].covers(pool.remaining):
             return cached[2]
         surrogate = self.models.get(key)
         if surrogate is None:
             surrogate = self.models[key] = self.factories[key.model]()
         kind = getattr(surrogate, "representation", "unit")
-        surrogate.fit(history.features(pool, kind), targets, rng)
-        self.fits += 1
+        if not fitted:  # else a candidate came back to the pool that the prediction did not keep: predict again
+            surrogate.fit(history.features(pool, kind), targets, rng)
+            self.fits += 1
         prediction = Prediction(surrogate, pool.encoding(kind), kind, pool.remaining)
         self._predictions[key] = (len(history), history.lineage, prediction)
         return prediction
@@ -273,6 +279,8 @@ class ModelArmOptimizer:
         mu = post.mean[remaining]
         sigma_max = np.sqrt(post.prediction.var_bound[remaining])
         bound = upper_bound(self.acquisition, mu, sigma_max, post.best, self.kappa)
+        if np.isnan(bound).any():  # a candidate without a prediction would be skipped silently
+            raise FloatingPointError("the acquisition's bounds have NaN values")
         if scale is not None:
             bound = bound / scale
         order = np.argsort(-bound, kind="stable")

@@ -13,6 +13,7 @@ time; the posterior is always conditioned on every observation.
 
 from __future__ import annotations
 
+import base64
 import math
 from dataclasses import dataclass, field
 
@@ -100,6 +101,7 @@ class GaussianProcess:
     _base: tuple[int, str] | None = field(default=None, repr=False)  # (rows, hash) under the factor (state)
     _pool: PoolSolve | None = field(default=None, repr=False)
     _pool_key: tuple | None = field(default=None, repr=False)
+    _stored_rows: tuple | None = field(default=None, repr=False)  # (pool size, rows, base) of a restored state
     _threads: ThreadpoolController | None = field(default=None, repr=False)  # found once: each search takes ms
 
     @classmethod
@@ -205,9 +207,15 @@ class GaussianProcess:
         theta = None if self._theta is None else [float(v) for v in self._theta]
         samples = None if self._thetas is None else [[float(v) for v in t] for t in self._thetas]
         base = None if self._base is None else list(self._base)
-        return {
+        state = {
             "theta": theta, "num_fits": self._num_fits, "samples": samples, "fitted_n": self._fitted_n, "base": base,
         }  # fmt: skip
+        if self._pool is not None and self._pool.rows is not None:  # kept for the remaining rows only: which
+            mask = np.zeros(len(self._pool_ref), dtype=bool)
+            mask[self._pool.rows] = True
+            bits = base64.b64encode(np.packbits(mask).tobytes()).decode("ascii")
+            state["pool_rows"] = {"size": len(mask), "bits": bits, "base": [self._pool.base, self._factor.base_hash]}
+        return state
 
     def set_state(self, state: dict) -> None:
         """Restore ``get_state``."""
@@ -219,6 +227,11 @@ class GaussianProcess:
         base = state.get("base")
         self._base = None if base is None else (int(base[0]), str(base[1]))
         self._factor = self._factor_theta = self._pool = self._pool_key = None
+        kept = state.get("pool_rows")
+        self._stored_rows = None
+        if kept is not None:
+            mask = np.unpackbits(np.frombuffer(base64.b64decode(kept["bits"]), dtype=np.uint8))[: int(kept["size"])]
+            self._stored_rows = (int(kept["size"]), np.flatnonzero(mask), (int(kept["base"][0]), str(kept["base"][1])))
 
     @property
     def theta(self) -> np.ndarray:
@@ -473,15 +486,26 @@ class GaussianProcess:
         kept = self._pool
         stale = kept is None or self._pool_key != key or (kept.rows is None) != (rows is None)
         if not stale and rows is not None:  # a candidate outside the kept rows: keep the active ones again
-            stale = not np.isin(rows, kept.rows, assume_unique=True).all()
+            stale = not PoolSolve.fits(len(kept.rows), n) or not np.isin(rows, kept.rows, assume_unique=True).all()
+        if stale and rows is not None:
+            rows = self._restored_rows(len(xc), rows, n)
         if stale:
-            self._pool = None  # free the old solve before the new one is built
+            self._pool = kept = None  # free the old solve before the new one is built
             ls = self._unpack(fit.theta)[0]
             scaled = xc / ls if rows is None else xc[rows] / ls
             self._pool, self._pool_key = PoolSolve(scaled, self._factor.base, rows), key
             self._pool_ref = xc  # keeps the pool alive while its id is the key
         self._pool.sync(self._factor)
         return self._pool
+
+    def _restored_rows(self, size: int, rows: np.ndarray, n: int) -> np.ndarray:
+        """The rows the stored state kept (resume: the uninterrupted run still keeps them), when they are of
+        this pool and factor, hold every active row and fit; else ``rows``. Used once."""
+        stored, self._stored_rows = self._stored_rows, None
+        if stored is None or stored[0] != size or stored[2] != (self._factor.base, self._factor.base_hash):
+            return rows
+        keep = stored[1]
+        return keep if PoolSolve.fits(len(keep), n) and np.isin(rows, keep, assume_unique=True).all() else rows
 
     def predict_var(self, xc: np.ndarray) -> np.ndarray:
         """Posterior latent variance at ``xc``."""

@@ -176,7 +176,7 @@ def test_a_pool_too_large_to_keep_whole_keeps_its_solve_for_the_candidates_still
         mean, _ = gp.predict_mean(pool, shrunk)
         assert gp._pool is kept
         assert mean[shrunk] == pytest.approx(dense_posterior(x[:n], y[:n], pool[shrunk], gp.theta)[0], abs=1e-6)
-    shrunk[other] = True  # a candidate back in the pool (a failed trial's row): kept anew, with it
+    shrunk[other] = True  # a candidate back in the pool (a promotion under random failover): kept anew, with it
     mean, _ = gp.predict_mean(pool, shrunk)
     assert gp._pool is not kept and other in gp._pool.rows
     assert mean[other] == pytest.approx(dense_posterior(x[:124], y[:124], pool[[other]], gp.theta)[0][0], abs=1e-6)
@@ -207,3 +207,58 @@ def test_a_restored_gp_computes_the_same_bits_as_the_one_that_kept_its_factor():
         assert np.array_equal(a_mean, b_mean) and np.array_equal(a_bound, b_bound), step
         rows = np.arange(0, 900, 7)
         assert np.array_equal(kept.predict_var_rows(rows), restored.predict_var_rows(rows)), step
+
+
+def test_a_restored_gp_keeps_the_same_rows_of_a_pool_too_large_to_keep_whole(monkeypatch):
+    """Resume beyond the memory bound for the whole pool: the restored GP keeps the rows the uninterrupted one
+    kept (a superset of the remaining candidates, from its last rebuild), so both compute the same bits, a
+    taken nominee's mean included."""
+    monkeypatch.setattr(PoolSolve, "MAX_BYTES", 2e6)
+    rng = np.random.default_rng(15)
+    x, y = rng.random((130, 4)), rng.random(130)
+    pool = rng.random((3000, 4))
+    active = rng.random(3000) < 0.3
+    kept = GaussianProcess()
+    for step, n in enumerate(range(100, 115)):  # one hyperparameter refit at 105
+        state = kept.get_state()
+        kept.fit(x[:n], y[:n], np.random.default_rng(step))
+        restored = GaussianProcess()
+        restored.set_state(state)
+        restored.fit(x[:n], y[:n], np.random.default_rng(step))
+        a, b = Prediction(kept, pool, "unit", active), Prediction(restored, pool, "unit", active)
+        assert np.array_equal(kept._pool.rows, restored._pool.rows), step
+        assert np.array_equal(a.mean, b.mean, equal_nan=True) and np.array_equal(
+            a.var_bound, b.var_bound, equal_nan=True
+        )
+        rows = np.flatnonzero(active)
+        assert np.array_equal(a.variance(rows), b.variance(rows)), step
+        taken = rows[step]
+        assert a.mean_at(None, taken) == b.mean_at(None, taken), step
+        active[taken] = False  # the nominee is evaluated: it leaves the pool, not the kept rows
+    assert len(kept._pool.rows) > active.sum()  # the kept rows are a superset of the remaining ones
+    assert "pool_rows" in kept.get_state() and "pool_rows" not in GaussianProcess().get_state()
+
+
+def test_a_cached_prediction_is_made_again_when_a_candidate_it_did_not_keep_comes_back(monkeypatch):
+    """The model cache returns a prediction of the same history only while it holds every remaining candidate."""
+    from hpo_mab.optimizers.base import History
+    from hpo_mab.optimizers.bayes import ModelCache
+    from hpo_mab.optimizers.transforms import Transform
+    from hpo_mab.searchspace.hyperparams import HyperParameter
+    from hpo_mab.searchspace.space import CandidatePool, SearchSpace
+
+    monkeypatch.setattr(PoolSolve, "MAX_BYTES", 2e6)
+    space = SearchSpace([HyperParameter(f"x{i}", "float", "continuous", (0.0, 1.0)) for i in range(3)])
+    pool = CandidatePool.sample(space, 3000, "sobol", seed=2)
+    history = History()
+    for position in range(0, 1200, 10):
+        history.add(position, float(np.sin(position)), 1.0)
+        pool.remaining[position] = False
+    pool.remaining[1200:] = False  # 1,080 candidates left: 1080 x 192 x 8 B fit, 3000 rows do not
+    cache = ModelCache({"GP": GaussianProcess})
+    first = cache.posterior("GP", Transform(""), history, pool, np.random.default_rng(0)).prediction
+    assert np.isnan(first.mean[1500]) and cache.fits == 1
+    assert cache.posterior("GP", Transform(""), history, pool, np.random.default_rng(0)).prediction is first
+    pool.remaining[1500] = True  # back in the pool (a promotion under random failover)
+    again = cache.posterior("GP", Transform(""), history, pool, np.random.default_rng(0)).prediction
+    assert again is not first and cache.fits == 1 and not np.isnan(again.mean[pool.remaining]).any()
