@@ -72,7 +72,7 @@ def scaled_sqdist(a: np.ndarray, b: np.ndarray, lengthscales: np.ndarray) -> np.
 @dataclass
 class _Fit:
     theta: np.ndarray
-    chol: np.ndarray
+    chol: np.ndarray | None  # None on the incremental path (its factor keeps L^-1)
     alpha: np.ndarray
     chol_inv_t: np.ndarray  # (L^-1)^T, for predictive variances by one matrix product
     diagonal: float  # what the kernel matrix's diagonal holds beyond the signal variance (noise + jitter)
@@ -166,7 +166,7 @@ class GaussianProcess:
         self._base = (factor.base, factor.base_hash)
         self._ys_centred = ys - mean
         alpha = factor.solve(self._ys_centred)
-        return _Fit(theta, factor.chol, alpha, factor.chol_inv.T, factor.diagonal)
+        return _Fit(theta, None, alpha, factor.chol_inv.T, factor.diagonal)
 
     def _new_factor(self, scaled: np.ndarray, amp: float, noise: float, base: int) -> IncrementalFactor:
         """A canonical factor (base rows by LAPACK, the rest appended), with more jitter if it is singular."""

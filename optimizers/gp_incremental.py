@@ -69,20 +69,20 @@ def capacity_for(n: int) -> int:
 
 
 class IncrementalFactor:
-    """L and L^-1 of amp * C(x, x) + diagonal * I for one set of hyperparameters."""
+    """L^-1 of amp * C(x, x) + diagonal * I for one set of hyperparameters, and the rows of L appended
+    after the base block (the pool's solve needs those; the base block of L is not kept)."""
 
     def __init__(self, scaled_x: np.ndarray, amp: float, diagonal: float, base: int) -> None:
         self.amp, self.diagonal = amp, diagonal
         self.base = base
         capacity = capacity_for(len(scaled_x))
-        self._l = np.zeros((capacity, capacity))
         self._linv = np.zeros((capacity, capacity))
+        self._appended: list[np.ndarray] = []  # row j >= base of L: L[j, :j + 1]
         self.x = np.zeros((0, scaled_x.shape[1]))
         head = scaled_x[:base]
         k = amp * correlations(head, head)
         k[np.diag_indices_from(k)] += diagonal
         chol = cholesky(k, lower=True, check_finite=False)
-        self._l[:base, :base] = chol
         self._linv[:base, :base] = solve_triangular(chol, np.eye(base), lower=True, check_finite=False)
         self.x = head.copy()
         self.base_hash = rows_hash(head)
@@ -95,10 +95,9 @@ class IncrementalFactor:
         """Rows factorised."""
         return len(self.x)
 
-    @property
-    def chol(self) -> np.ndarray:
-        """L (view)."""
-        return self._l[: self.n, : self.n]
+    def chol_row(self, j: int) -> np.ndarray:
+        """Row j (>= base) of L up to its diagonal, L[j, :j + 1]."""
+        return self._appended[j - self.base]
 
     @property
     def chol_inv(self) -> np.ndarray:
@@ -108,11 +107,12 @@ class IncrementalFactor:
     def truncate(self, n: int) -> None:
         """Keep the first ``n`` rows (never below ``base``)."""
         self.x = self.x[:n]
+        del self._appended[max(n, self.base) - self.base :]
 
     def append(self, row: np.ndarray) -> bool:
         """Add one observation; False if it would make the matrix singular (the factor is unchanged)."""
         n = self.n
-        if n + 1 > len(self._l):
+        if n + 1 > len(self._linv):
             self._grow(capacity_for(n + 1))
         k = self.amp * correlations(self.x, row[None, :])[:, 0] if n else np.zeros(0)
         l_row = self._linv[:n, :n] @ k if n else np.zeros(0)
@@ -120,19 +120,16 @@ class IncrementalFactor:
         if not d2 > 1e-14:
             return False
         d = math.sqrt(d2)
-        self._l[n, :n] = l_row
-        self._l[n, n] = d
+        self._appended.append(np.append(l_row, d))
         self._linv[n, :n] = -(l_row @ self._linv[:n, :n]) / d
         self._linv[n, n] = 1.0 / d
         self.x = np.vstack([self.x, row[None, :]])
         return True
 
     def _grow(self, capacity: int) -> None:
-        for name in ("_l", "_linv"):
-            old = getattr(self, name)
-            new = np.zeros((capacity, capacity))
-            new[: len(old), : len(old)] = old
-            setattr(self, name, new)
+        old = self._linv
+        self._linv = np.zeros((capacity, capacity))
+        self._linv[: len(old), : len(old)] = old
 
     def solve(self, r: np.ndarray) -> np.ndarray:
         """(K + diagonal)^-1 r, by the inverse factor."""
@@ -219,12 +216,12 @@ class PoolSolve:
                 self.s += self._v[:, j] ** 2
         if keep == self.base:
             self.s = self._s_base.copy()
-        chol = factor.chol
         for j in range(keep, n):
             column = self._correlations(factor.x[j : j + 1])[:, 0]
+            row = factor.chol_row(j)
             if j:
-                column -= self._v[:, :j] @ chol[j, :j]
-            column /= chol[j, j]
+                column -= self._v[:, :j] @ row[:j]
+            column /= row[j]
             self._v[:, j] = column
             self.s += column**2
         self.x = factor.x.copy()

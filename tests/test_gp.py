@@ -139,7 +139,8 @@ def test_buffers_grow_by_a_quarter_and_a_pool_of_several_row_blocks_matches_the_
         var = gp.predict_var_rows(np.arange(len(pool)))
         mu_d, var_d = dense_posterior(x[:n], y[:n], pool, gp.theta)
         assert mean == pytest.approx(mu_d, abs=1e-6) and var == pytest.approx(var_d, abs=1e-6 * y.var()), n
-        assert len(gp._factor._l) <= capacity_for(n) and gp._pool._v.shape[1] <= capacity_for(n), n
+        assert len(gp._factor._linv) <= capacity_for(n) and gp._pool._v.shape[1] <= capacity_for(n), n
+        assert len(gp._factor._appended) == n - gp._factor.base  # L: only the rows after the base block
     assert [capacity_for(n) for n in (1, 51, 52, 65, 4000)] == [64, 64, 128, 128, 5056]
     # a 20,000-row pool keeps its solve up to ~7,500 observations (1.5 GB), not beyond
     assert PoolSolve.fits(20_000, 7_400) and not PoolSolve.fits(20_000, 7_600)
