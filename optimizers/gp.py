@@ -72,7 +72,6 @@ def scaled_sqdist(a: np.ndarray, b: np.ndarray, lengthscales: np.ndarray) -> np.
 @dataclass
 class _Fit:
     theta: np.ndarray
-    chol: np.ndarray | None  # None on the incremental path (its factor keeps L^-1)
     alpha: np.ndarray
     chol_inv_t: np.ndarray  # (L^-1)^T, for predictive variances by one matrix product
     diagonal: float  # what the kernel matrix's diagonal holds beyond the signal variance (noise + jitter)
@@ -166,7 +165,7 @@ class GaussianProcess:
         self._base = (factor.base, factor.base_hash)
         self._ys_centred = ys - mean
         alpha = factor.solve(self._ys_centred)
-        return _Fit(theta, None, alpha, factor.chol_inv.T, factor.diagonal)
+        return _Fit(theta, alpha, factor.chol_inv.T, factor.diagonal)
 
     def _new_factor(self, scaled: np.ndarray, amp: float, noise: float, base: int) -> IncrementalFactor:
         """A canonical factor (base rows by LAPACK, the rest appended), with more jitter if it is singular."""
@@ -214,7 +213,8 @@ class GaussianProcess:
             mask = np.zeros(len(self._pool_ref), dtype=bool)
             mask[self._pool.rows] = True
             bits = base64.b64encode(np.packbits(mask).tobytes()).decode("ascii")
-            state["pool_rows"] = {"size": len(mask), "bits": bits, "base": [self._pool.base, self._factor.base_hash]}
+            base, digest = self._pool_key[3:5]  # the factor the kept solve is of
+            state["pool_rows"] = {"size": len(mask), "bits": bits, "base": [base, digest]}
         return state
 
     def set_state(self, state: dict) -> None:
@@ -380,7 +380,7 @@ class GaussianProcess:
                 added += jitter
         alpha = cho_solve((chol, True), ys - mean, check_finite=False)
         chol_inv = solve_triangular(chol, np.eye(len(ys)), lower=True, check_finite=False)
-        return _Fit(theta, chol, alpha, np.ascontiguousarray(chol_inv.T), noise + JITTER + added)
+        return _Fit(theta, alpha, np.ascontiguousarray(chol_inv.T), noise + JITTER + added)
 
     def _predict_one(
         self, fit: _Fit, xc: np.ndarray, with_mean: bool = True, with_var: bool = True, with_kmax: bool = False
@@ -474,10 +474,10 @@ class GaussianProcess:
     def _pool_solve(self, xc: np.ndarray, fit: _Fit, active: np.ndarray | None = None) -> PoolSolve | None:
         """The kept solve of the pool ``xc`` against the factor: of every row when it fits in memory, else of
         the ``active`` rows when they fit (None: not kept, too large)."""
-        n = self._factor.n if self.incremental else 0
-        if self.incremental and PoolSolve.fits(len(xc), n):
+        n = self._factor.n if self.incremental else None
+        if n is not None and PoolSolve.fits(len(xc), n):
             rows = None
-        elif self.incremental and active is not None and PoolSolve.fits(int(np.count_nonzero(active)), n):
+        elif n is not None and active is not None and PoolSolve.fits(int(np.count_nonzero(active)), n):
             rows = np.flatnonzero(active)
         else:
             self._pool = self._pool_key = None
