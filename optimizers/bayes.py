@@ -65,10 +65,12 @@ class Prediction:
             self._var = np.full(len(x), np.nan)
             self._compute = surrogate.predict_var
             self._rows = getattr(surrogate, "predict_var_rows", None)
+            self._partial = bool(np.isnan(self.mean).any())  # the surrogate kept the active rows only
         else:
             self.mean, self._var = surrogate.predict(x)
             self._compute = None
             self.var_bound = None
+            self._partial = False
 
     def variance(self, positions: np.ndarray) -> np.ndarray:
         """Variances at ``positions`` (computed and kept if not yet)."""
@@ -85,7 +87,7 @@ class Prediction:
 
     def covers(self, active: np.ndarray) -> bool:
         """True when every ``active`` candidate has its mean (a pool too large to keep whole keeps fewer rows)."""
-        return self.var_bound is None or not np.isnan(self.mean[active]).any()
+        return not self._partial or not np.isnan(self.mean[active]).any()
 
     def mean_at(self, pool: CandidatePool, nominee: int | dict) -> float:
         """The mean at a pool position, or at a configuration off the pool (predicted by the same fit)."""
