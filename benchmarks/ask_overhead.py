@@ -91,6 +91,13 @@ def error_of(config: dict) -> float:
     return float(0.02 + value)
 
 
+def synthetic_problem(pool_size: int) -> tuple[CandidatePool, np.ndarray, np.ndarray]:
+    """The benchmark's pool (Sobol, seed 1), every candidate's error and the order the history grows in."""
+    pool = CandidatePool.sample(SPACE, pool_size, "sobol", seed=1)
+    errors = np.array([error_of(pool.config(i)) for i in range(len(pool))])
+    return pool, errors, np.random.default_rng(7).permutation(len(pool))
+
+
 def summary(times: list[float]) -> tuple[float, float, float]:
     """Median, p90 and mean in milliseconds."""
     ms = np.array(times) * 1000
@@ -265,9 +272,7 @@ def main() -> None:
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     logging.getLogger("smac").setLevel(logging.ERROR)
-    pool = CandidatePool.sample(SPACE, args.pool, "sobol", seed=1)
-    errors = np.array([error_of(pool.config(i)) for i in range(len(pool))])
-    order = np.random.default_rng(7).permutation(len(pool))
+    pool, errors, order = synthetic_problem(args.pool)
     need = max(args.sizes) + args.steps + 2
     configs = [pool.config(int(i)) for i in order[:need]]
     errs = [float(errors[i]) for i in order[:need]]

@@ -21,6 +21,15 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+ARMS = ("GP", "GP-LE", "GP-HLE", "RF", "RF-LE", "RF-HLE")  # model arms with EI
+
+
+def positive(text: str) -> int:
+    """An integer >= 1 (argparse type)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
 
 
 def one_size(n: int, steps: int, arm: str, pool_size: int) -> dict:
@@ -31,12 +40,8 @@ def one_size(n: int, steps: int, arm: str, pool_size: int) -> dict:
     import numpy as np
     from threadpoolctl import threadpool_limits
 
-    from hpo_mab.searchspace.space import CandidatePool
-
     start = time.perf_counter()
-    pool = CandidatePool.sample(ask_overhead.SPACE, pool_size, "sobol", seed=1)
-    errors = np.array([ask_overhead.error_of(pool.config(i)) for i in range(len(pool))])
-    order = np.random.default_rng(7).permutation(len(pool))
+    pool, errors, order = ask_overhead.synthetic_problem(pool_size)
     with threadpool_limits(1, user_api="blas"):
         times = list(ask_overhead.arm_steps(arm, "EI", (), pool, errors, order, n, steps, 1))
     return {
@@ -50,23 +55,29 @@ def one_size(n: int, steps: int, arm: str, pool_size: int) -> dict:
 def main() -> None:
     """Print the table (Markdown), one fresh process per size."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[3000, 5000, 7000])
-    parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--arm", default="GP-HLE", help="the model of an EI arm (GP, GP-HLE, RF-HLE, ...)")
-    parser.add_argument("--pool", type=int, default=20000)
+    parser.add_argument("--sizes", type=positive, nargs="+", default=[3000, 5000, 7000])
+    parser.add_argument("--steps", type=positive, default=5)
+    parser.add_argument("--arm", default="GP-HLE", choices=ARMS, help="the model of an EI arm")
+    parser.add_argument("--pool", type=positive, default=20000)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # the child process: one size, JSON out
     args = parser.parse_args()
     if args.one is not None:
         print(json.dumps(one_size(args.one, args.steps, args.arm, args.pool)))
         return
+    too_large = [n for n in args.sizes if n >= args.pool]
+    if too_large:
+        parser.error(f"--sizes: a history of {too_large[0]} needs a pool larger than --pool {args.pool}")
     print(f"| {args.arm}-EI, pool {args.pool} | median step | process wall time | peak RSS |")
     print("|---|---|---|---|")
     for n in args.sizes:
         out = subprocess.run(
             [sys.executable, __file__, "--one", str(n), "--steps", str(args.steps), "--arm", args.arm,
              "--pool", str(args.pool)],
-            check=True, capture_output=True, text=True,
+            capture_output=True, text=True,
         )  # fmt: skip
+        if out.returncode != 0:
+            last = (out.stderr.strip().splitlines() or ["no output"])[-1]
+            sys.exit(f"n={n}: the measuring process failed ({last})")
         row = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"| n={n} | {row['median_ms']:.1f} ms | {row['wall_s']:.1f} s | {row['peak_mb']:,.0f} MB |", flush=True)
 
