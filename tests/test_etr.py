@@ -164,7 +164,11 @@ def test_a_killed_run_with_early_termination_resumes_to_the_same_trace(big_bench
         (["-etr", "None"], "etr: {eta: 3}\n", "error: RUN: etr.eta: rule None takes no options"),
         (["-etr", "Median"], "etr: [1]\n", "error: RUN: etr: expected a mapping, got [1]"),
         (["-etr", "AdaptiveMedian"], "etr: {top_share: 0}\n", "error: RUN: etr.top_share: expected a number in (0, 1]"),
-        (["-etr", "AdaptiveMedian"], "etr: {min_complete: 0}\n", "error: RUN: etr.min_complete: expected"),
+        (
+            ["-etr", "AdaptiveMedian"],
+            "etr: {min_complete: 0}\n",
+            "error: RUN: etr.min_complete: expected an integer >= 1, got 0",
+        ),
         (
             [],
             "failover: later\n",
