@@ -58,8 +58,8 @@ def test_legacy_grid_maps_to_pool(tmp_path):
             {"titel": "x"},
             "FILE: titel: unknown key (expected one of: title, description, arms, bandits, eta, discount, init_eps, "
             "decay_factor, time_unit, knockout_period, top_share, ts_discount, response_shaping, alpha, kappa, refine, "
-            "gp, rf, tpe, otpe, early_term_rule, etr, failover, max_failures, stopped_trials, stop_grace, resources, "
-            "max_retries, heartbeat, lease_ttl, search_space, grid)",
+            "gp, rf, tpe, otpe, early_term_rule, etr, failover, max_failures, failures_before_success, stopped_trials, "
+            "stop_grace, resources, max_retries, heartbeat, lease_ttl, search_space, grid)",
         ),
         ({"title": "a b"}, "FILE: title: expected letters, digits and . _ + - only (it names files), got 'a b'"),
         ({"arms": []}, "FILE: arms: expected a non-empty list of {model, acq_func}, got []"),
@@ -97,9 +97,9 @@ def test_legacy_grid_maps_to_pool(tmp_path):
         ({"rf": {"n_trees": 0}}, "FILE: rf.n_trees: expected a positive integer, got 0"),
         ({"rf": {"max_features": 2}}, "FILE: rf.max_features: expected a fraction in (0, 1], got 2"),
         (
-            {"early_term_rule": "Decatercet"},
+            {"early_term_rule": "Deca-Tercet"},
             "FILE: early_term_rule: expected one of None, DecaTercet, PentaTercet, TetraTercet, Median, Percentile,"
-            " AdaptiveMedian, Interval, ASHA, ASHA-PROMOTE, Hyperband, CurveNN, got 'Decatercet'",
+            " AdaptiveMedian, Interval, ASHA, ASHA-PROMOTE, Hyperband, CurveNN, got 'Deca-Tercet'",
         ),
         ({"resources": ["GPU"]}, "FILE: resources: expected a mapping like {GPU: 1}, got ['GPU']"),
         ({"resources": {"GPU": 0}}, "FILE: resources.GPU: expected a positive number, got 0"),
@@ -170,3 +170,53 @@ def test_sobol_arms_are_random_and_yaml_dates_are_refused(tmp_path):
 def test_bandit_config_is_refused_not_ignored(tmp_path):
     message = error(tmp_path, {"bandits": [{"mode": "DIV", "spec": "SEQ", "config": {"eta": 2}}]})
     assert message == "FILE: bandits[0].config: unknown key (expected one of: mode, spec)"
+
+
+@pytest.mark.parametrize(("text", "value"), [("1e-3", 0.001), ("1.0e3", 1000.0), ("-2E+1", -20.0), ("2.5", 2.5)])
+def test_yaml_exponent_numbers_are_numbers(tmp_path, text, value):
+    path = tmp_path / "run.yaml"
+    path.write_text(f"alpha: 0.3\nkappa: {text.lstrip('-')}\ngp: {{max_obs: 100}}\n")
+    assert load_run_conf(path).get(HedgeOptions) is not None
+    from hpo_mab.inputs.files import parse_yaml
+
+    assert parse_yaml(f"x: {text}\n", "f.yaml") == {"x": value}
+
+
+def test_a_yaml_exponent_number_out_of_bounds_is_refused_for_its_bound(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("kappa: 1.0e308\n")
+    with pytest.raises(InputError) as err:
+        load_run_conf(path)
+    assert err.value.line() == f"{path}: kappa: expected at most 1000, got 1e+308"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        (
+            "run.yaml",
+            "title: x\neta: 1\ntitle: y\n",
+            "FILE: line 3: invalid YAML (key 'title' appears twice in one mapping)",
+        ),
+        (
+            "run.yaml",
+            "gp: {mcmc_iters: 1, mcmc_iters: 2}\n",
+            "FILE: line 1: invalid YAML (key 'mcmc_iters' appears twice in one mapping)",
+        ),
+        ("run.json", '{"title": "a", "title": "b"}', "FILE: invalid JSON (key 'title' appears twice in one object)"),
+    ],
+)
+def test_a_key_given_twice_is_refused(tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(InputError) as err:
+        load_run_conf(path)
+    assert err.value.line().replace(str(path), "FILE") == message
+
+
+def test_yaml_merge_keys_may_still_be_overridden(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("base: &b {n_trees: 5, max_depth: 3}\nrf:\n  <<: *b\n  n_trees: 7\n")
+    from hpo_mab.inputs.files import load_mapping
+
+    assert load_mapping(path)["rf"] == {"n_trees": 7, "max_depth": 3}

@@ -4,11 +4,17 @@ Reading is bounded so that no file can exhaust the machine: at most ``MAX_FILE_B
 at most ``MAX_DEPTH`` levels deep (JSON and YAML), and a YAML document expands (aliases
 included) to at most ``MAX_NODES`` values; recursive aliases are refused. The YAML bounds are
 checked on the parser's event stream, before anything is built.
+
+Two departures from PyYAML's YAML 1.1 defaults, both what a user of YAML 1.2 or JSON expects:
+``1e-3`` and ``1.0e3`` are numbers (YAML 1.1 wants a dot and a signed exponent, so PyYAML reads
+them as text), and a key given twice in one mapping is refused (in JSON too) instead of the last
+one silently winning.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +27,42 @@ CONFIG_SUFFIXES = (".json", *YAML_SUFFIXES)
 MAX_FILE_BYTES = 8 * 1024 * 1024  # a config file (a 1,000-level hp_conf is ~20 KB)
 MAX_DEPTH = 64  # nested lists/mappings (configs use 4)
 MAX_NODES = 200_000  # values of a YAML document after alias expansion
+
+# YAML 1.2's floats without a dot or with an unsigned exponent (1e-3, 1E5, 2.5e3), which YAML 1.1 reads as text
+_FLOAT_1_2 = re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
+
+
+class ConfigLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 exponent floats and duplicate keys refused."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        """A mapping whose explicit keys are distinct (merged ``<<`` keys may still be overridden)."""
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                if key_node.value in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key_node.value!r} appears twice in one mapping", key_node.start_mark
+                    )
+                seen.add(key_node.value)
+        return super().construct_mapping(node, deep=deep)
+
+
+ConfigLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_1_2, list("-+0123456789"))
+
+
+class _DuplicateKey(ValueError):
+    """A JSON object with a key given twice."""
+
+
+def _distinct_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs -> dict, refusing a key given twice."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
 
 
 def load_mapping(path: Path) -> dict[str, Any]:
@@ -44,7 +86,9 @@ def load_mapping(path: Path) -> dict[str, Any]:
 def parse_json(text: str, source: str) -> Any:
     """JSON text -> value, at most ``MAX_DEPTH`` levels deep."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_distinct_keys)
+    except _DuplicateKey as exc:
+        raise InputError(f"invalid JSON (key {exc.args[0]!r} appears twice in one object)", source) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"line {exc.lineno}: invalid JSON ({exc.msg})", source) from exc
     except RecursionError:
@@ -57,8 +101,8 @@ def parse_json(text: str, source: str) -> Any:
 def parse_yaml(text: str, source: str) -> Any:
     """YAML text -> value (safe types only), within the depth and expansion bounds."""
     try:
-        _check_events(yaml.parse(text, Loader=yaml.SafeLoader), source)
-        return yaml.safe_load(text)
+        _check_events(yaml.parse(text, Loader=ConfigLoader), source)
+        return yaml.load(text, Loader=ConfigLoader)  # a SafeLoader subclass: safe types only
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
