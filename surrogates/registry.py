@@ -276,7 +276,7 @@ def load_benchmark(
     if surrogate is None:
         raise InputError(
             "this hp_conf has no config.surrogate (a table file, analytic:<function> or yahpo:<scenario>:<instance>);"
-            " objectives without a table are not supported yet",
+            " give a real objective to evaluate it with --objective MOD:FUNC or --command 'CMD {name}'",
             conf.source,
             "config.surrogate",
         )

@@ -68,6 +68,20 @@ def test_bad_values_are_one_line_and_exit_2(cli, small_bench, args, message):
     assert "Traceback" not in result.err
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "error: Missing argument 'CONFIG'. (see hpo_runner.py --help)"),
+        (["surrogates"], "error: hpo_runner.py surrogates: give a command: list, materialize, show (see --help)"),
+        (["surrogates", "foo"], "error: No such command 'foo'."),
+        (["compare"], "error: Missing option '--benchmarks'. (see hpo_runner.py compare --help)"),
+    ],
+)
+def test_a_missing_command_or_argument_is_one_line_that_points_to_help(args, message):
+    proc = subprocess.run([sys.executable, str(REPO / "hpo_runner.py"), *args], capture_output=True, text=True)
+    assert (proc.returncode, proc.stderr.strip()) == (2, message)
+
+
 def test_bad_positionals(cli, small_bench, tmp_path):
     result = cli(str(small_bench), "0")
     assert (result.code, result.err.strip()) == (
@@ -105,7 +119,8 @@ def test_hp_conf_without_table_is_refused_clearly(cli, tmp_path):
     assert result.code == 2
     assert result.err.strip() == (
         f"error: {conf}: config.surrogate: this hp_conf has no config.surrogate (a table file, "
-        "analytic:<function> or yahpo:<scenario>:<instance>); objectives without a table are not supported yet"
+        "analytic:<function> or yahpo:<scenario>:<instance>); give a real objective to evaluate it with "
+        "--objective MOD:FUNC or --command 'CMD {name}'"
     )
 
 
@@ -116,7 +131,8 @@ def test_debug_shows_the_traceback(small_bench, tmp_path):
         text=True,
         cwd=tmp_path,
     )
-    assert proc.returncode != 0 and "Traceback" in proc.stderr and "InputError" in proc.stderr
+    assert proc.returncode == 2 and "Traceback" in proc.stderr and "InputError" in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("error: -et/--exp_time: ")
 
 
 def test_worker_url_is_validated_and_noted(cli, small_bench):

@@ -157,8 +157,8 @@ def test_a_killed_run_with_early_termination_resumes_to_the_same_trace(big_bench
 @pytest.mark.parametrize(
     ("args", "conf", "message"),
     [
-        (["-etr", "Decatercet"], None, "error: -etr/--early_term_rule: expected one of None, DecaTercet"),
-        ([], "early_term_rule: Asha\n", "error: RUN: early_term_rule: expected one of None, DecaTercet"),
+        (["-etr", "DecaTerce"], None, "error: -etr/--early_term_rule: expected one of None, DecaTercet"),
+        ([], "early_term_rule: SHA\n", "error: RUN: early_term_rule: expected one of None, DecaTercet"),
         (["-etr", "ASHA"], "etr: {eta: 0.5}\n", "error: RUN: etr.eta: expected a number in (1, 100), got 0.5"),
         (["-etr", "ASHA"], "etr: {percentile: 10}\n", "error: RUN: etr.percentile: unknown key (expected one of: eta,"),
         (["-etr", "None"], "etr: {eta: 3}\n", "error: RUN: etr.eta: rule None takes no options"),
@@ -193,3 +193,43 @@ def test_a_rule_needs_the_number_of_epochs(cli):
         "error: examples/quadratic.json: config.max_epoch: early termination (Median) needs the number of epochs"
         " of a full training"
     )
+
+
+def test_a_rule_needs_a_curve_of_two_epochs_or_more(cli):
+    result = cli("branin", "1", "-etr", "ASHA", "-et", "30m")
+    assert result.code == 2
+    assert result.err.strip() == (
+        "error: analytic:branin: config.max_epoch: early termination (ASHA) needs a learning curve of at least 2"
+        " epochs, got 1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("rule", "options", "key"),
+    [
+        ("Median", "warmup_epochs: 30", "warmup_epochs"),
+        ("Percentile", "warmup_epochs: 100", "warmup_epochs"),
+        ("Interval", "after_epoch: 31", "after_epoch"),
+        ("ASHA", "min_epochs: 30", "min_epochs"),
+    ],
+)
+def test_an_option_that_would_never_let_the_rule_act_is_refused(cli, tmp_path, rule, options, key):
+    result = cli("digits-mlp", "1", "-etr", rule, "-c", str(write_conf(tmp_path, f"etr: {{{options}}}\n")))
+    value = options.split(": ")[1]
+    assert result.code == 2
+    assert result.err.strip().replace(str(tmp_path / "run.yaml"), "RUN") == (
+        f"error: RUN: etr.{key}: expected an epoch before the last (30) so that {rule} can stop a trial, got {value}"
+    )
+
+
+def test_adaptive_median_may_start_its_search_past_the_last_epoch(cli, tmp_path):
+    result = cli("digits-mlp", "1", "-etr", "AdaptiveMedian", "-et", "1h",
+                 "-c", str(write_conf(tmp_path, "etr: {warmup_epochs: 40}\n")))  # fmt: skip
+    assert result.code == 0, result.err
+
+
+@pytest.mark.parametrize(("given", "name"), [("median", "Median"), ("asha-promote", "ASHA-PROMOTE"), ("NONE", "None")])
+def test_rule_names_are_read_in_any_case(given, name):
+    from hpo_mab.stopping.catalog import rule_name
+
+    assert rule_name(given, "-etr/--early_term_rule") == name

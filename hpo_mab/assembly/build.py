@@ -154,6 +154,7 @@ class Assembly:
             workers=self.workers,
             sync=self.method.sync,
             max_failures=loop.max_failures,
+            failures_before_success=loop.failures_before_success,
             records_workers=self.records_workers,
             keep_internals=keep_internals,
             max_epoch=self.problem.hp_conf.max_epoch,
@@ -225,11 +226,24 @@ def _rule(request: RunRequest, run_conf: RunConf, problem: Any) -> tuple[str, An
     keys = tuple(f.key for f in option_fields(cls))
     checks.check_keys(given, run_conf.source, "etr", keys)
     options = parse_options(cls, given, run_conf.source, "etr")
-    if name != "None" and not problem.hp_conf.max_epoch:
+    max_epoch = problem.hp_conf.max_epoch
+    if name != "None" and not max_epoch:
         raise InputError(
             f"early termination ({name}) needs the number of epochs of a full training", problem.hp_conf.source,
             "config.max_epoch",
         )  # fmt: skip
+    if name != "None" and max_epoch < 2:
+        raise InputError(
+            f"early termination ({name}) needs a learning curve of at least 2 epochs, got {max_epoch}",
+            problem.hp_conf.source, "config.max_epoch",
+        )  # fmt: skip
+    for key in getattr(cls, "EPOCH_FIELDS", ()):
+        value = getattr(options, key)
+        if value is not None and value >= max_epoch:
+            raise InputError(
+                f"expected an epoch before the last ({max_epoch}) so that {name} can stop a trial, got {value}",
+                run_conf.source, f"etr.{key}",
+            )  # fmt: skip
     return name, options
 
 
@@ -266,6 +280,15 @@ def load_objective_task(request: RunRequest, run_conf: RunConf, timeout: float |
             key="CONFIG",
         )
     conf = load_hp_conf(resolve_hp_conf(request.config, request.hp_conf_dir))
+    surrogate = conf.config.get("surrogate")
+    if surrogate is not None:
+        flag = "external" if request.external else "--objective" if request.objective else "--command"
+        raise InputError(
+            f"this hp_conf is a benchmark replayed from {surrogate!r}, evaluated without {flag}; a real objective "
+            "needs an hp_conf without config.surrogate",
+            conf.source,
+            "config.surrogate",
+        )
     metric = "error" if conf.config.get("metric") == "error" else "accuracy"
     grace = float(run_conf.get(ObjectiveOptions).stop_grace)
     if request.external:
@@ -360,6 +383,8 @@ def assemble(
     timeout = parse_seconds(request.trial_timeout, "--trial-timeout") if request.trial_timeout else None
     if timeout is not None:
         _at_most(timeout, request.trial_timeout, "--trial-timeout")
+    if request.command is not None and not request.command.strip():
+        raise InputError("expected a shell command, got an empty one", key="--command")
     if request.objective or request.command or request.external:
         problem: Any = load_objective_task(request, run_conf, timeout)
     else:

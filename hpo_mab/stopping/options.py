@@ -8,6 +8,8 @@ from typing import ClassVar
 from hpo_mab.inputs.options import AtLeast, Interval, Nullable, Number, option
 
 SECTION = "etr"
+# a class's EPOCH_FIELDS name options that are epochs at which the rule first acts: they must lie
+# before the last epoch, or the rule could never stop anything
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class MedianOptions:
     """Median: stop when the best accuracy so far is below the median of the earlier curves at that epoch."""
 
     SECTION: ClassVar[str] = SECTION
+    EPOCH_FIELDS: ClassVar[tuple[str, ...]] = ("warmup_epochs",)
     warmup_epochs: int | None = option(
         None, Nullable(AtLeast(1)), "first epoch that may stop a trial (default: a quarter of the epochs)"
     )
@@ -35,6 +38,7 @@ class PercentileOptions:
     """Percentile: as Median, at another percentile."""
 
     SECTION: ClassVar[str] = SECTION
+    EPOCH_FIELDS: ClassVar[tuple[str, ...]] = ("warmup_epochs",)
     percentile: float = option(25.0, Interval(0, 100), "stop below this percentile of the earlier curves")
     warmup_epochs: int | None = option(
         None, Nullable(AtLeast(1)), "first epoch that may stop a trial (default: a quarter of the epochs)"
@@ -63,6 +67,7 @@ class IntervalOptions:
     """Interval: stop at the first epoch whose accuracy lies strictly between ``low`` and ``high``."""
 
     SECTION: ClassVar[str] = SECTION
+    EPOCH_FIELDS: ClassVar[tuple[str, ...]] = ("after_epoch",)
     low: float = option(0.0, Interval(0, 1, low_open=False, high_open=False), "lower bound (exclusive)")
     high: float = option(0.2, Interval(0, 1, low_open=False, high_open=False), "upper bound (exclusive)")
     after_epoch: int = option(1, AtLeast(1), "first epoch checked")
@@ -73,6 +78,7 @@ class HalvingOptions:
     """ASHA, ASHA-PROMOTE and Hyperband: rungs at min_epochs * eta**k epochs."""
 
     SECTION: ClassVar[str] = SECTION
+    EPOCH_FIELDS: ClassVar[tuple[str, ...]] = ("min_epochs",)
     eta: float = option(3.0, Interval(1, 100), "reduction factor: the top 1/eta of a rung goes on")
     min_epochs: int = option(1, AtLeast(1), "epochs of the first rung")
 
