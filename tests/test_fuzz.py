@@ -279,6 +279,7 @@ RUN_CONF_VALUES = {
     ),
     "failover": mostly(st.sampled_from(["none", "premature", "random", "next_candidate", "x"]), WEIRD),
     "max_failures": SMALL_COUNT,
+    "failures_before_success": SMALL_COUNT,
     "stopped_trials": mostly(st.sampled_from(["partial", "exclude"]), WEIRD),
     "resources": mostly(st.fixed_dictionaries({"GPU": st.floats(0.5, 2)})),
     "max_retries": SMALL_COUNT,

@@ -115,6 +115,47 @@ def test_max_failures_ends_the_run_with_a_clear_reason(cli, tmp_path):
     assert "max_failures" in result.out + result.err
 
 
+def test_a_broken_objective_gives_up_after_ten_failures_and_says_why_in_each_line(cli, tmp_path):
+    result = cli(QUADRATIC, "1", "-m", "RANDOM", "--command", "exit 7", "--seed", "1", "-l", "log")
+    db = sqlite3.connect(tmp_path / "results" / "hpo.sqlite")
+    assert db.execute("SELECT COUNT(*), MIN(status), MAX(status) FROM trials").fetchone() == (10, "failed", "failed")
+    assert db.execute("SELECT stop_reason FROM reps").fetchone()[0] == "no_success"
+    lines = [line for line in result.out.splitlines() if line.startswith("rep 0 trial")]
+    assert len(lines) == 10
+    assert all(" failed: exit code 7 best inf " in line for line in lines), lines[0]
+    assert "rep 0 stopped: no_success after 10 trials" in result.out
+    assert result.code == 4
+
+
+def test_failures_after_a_success_do_not_give_up(cli, tmp_path):
+    script = tmp_path / "flaky.py"
+    script.write_text(
+        "import json, pathlib, sys\n"
+        "count = pathlib.Path(sys.argv[1]); n = int(count.read_text()) if count.exists() else 0\n"
+        "count.write_text(str(n + 1))\n"
+        "sys.exit(3) if n else print(json.dumps({'accuracy': 0.5}))\n"
+    )
+    conf = tmp_path / "cap.yaml"
+    conf.write_text("max_failures: 14\n")
+    command = f"{PY} {script} {tmp_path / 'count'} {{x}}"
+    cli(QUADRATIC, "1", "-m", "RANDOM", "--command", command, "-c", str(conf), "--seed", "1")
+    db = sqlite3.connect(tmp_path / "results" / "hpo.sqlite")
+    assert db.execute("SELECT status, COUNT(*) FROM trials GROUP BY status ORDER BY status").fetchall() == [
+        ("failed", 14),
+        ("ok", 1),
+    ]
+    assert db.execute("SELECT stop_reason FROM reps").fetchone()[0] == "max_failures"
+
+
+def test_giving_up_can_be_switched_off(cli, tmp_path):
+    conf = tmp_path / "never.yaml"
+    conf.write_text("failures_before_success: null\nmax_failures: 12\n")
+    cli(QUADRATIC, "1", "-m", "RANDOM", "--command", "exit 7", "-c", str(conf), "--seed", "1")
+    db = sqlite3.connect(tmp_path / "results" / "hpo.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM trials").fetchone()[0] == 12
+    assert db.execute("SELECT stop_reason FROM reps").fetchone()[0] == "max_failures"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -142,3 +183,21 @@ def test_an_objective_module_that_does_not_compile_is_one_line(cli, tmp_path, mo
     result = cli(QUADRATIC, "1", "--objective", "broken_objective:f")
     assert result.code == 2
     assert result.err.startswith("error: --objective: cannot import 'broken_objective' (SyntaxError: invalid syntax")
+
+
+@pytest.mark.parametrize(
+    ("config", "args", "message"),
+    [
+        (
+            "digits-mlp",
+            ["--objective", "examples.objectives:quadratic"],
+            "config.surrogate: this hp_conf is a benchmark replayed from 'digits-mlp.csv.gz', evaluated without "
+            "--objective; a real objective needs an hp_conf without config.surrogate",
+        ),
+        ("breast-cancer-gbm", ["--command", "echo {n_estimators}"], "evaluated without --command"),
+        (QUADRATIC, ["--command", "  "], "error: --command: expected a shell command, got an empty one"),
+    ],
+)
+def test_an_objective_for_a_replayed_benchmark_or_an_empty_command_is_refused(cli, config, args, message):
+    result = cli(config, "1", *args)
+    assert result.code == 2 and message in result.err and len(result.err.strip().splitlines()) == 1, result.err

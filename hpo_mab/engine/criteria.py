@@ -11,6 +11,7 @@ GOAL = "goal"
 MAX_TRIALS = "max_trials"
 POOL_EXHAUSTED = "pool_exhausted"
 MAX_FAILURES = "max_failures"
+NO_SUCCESS = "no_success"  # failures_before_success trials failed, none succeeded
 
 
 @dataclass(frozen=True)

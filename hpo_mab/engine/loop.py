@@ -32,7 +32,7 @@ import numpy as np
 
 from hpo_mab.arms.strategy import FALLBACK, Decision, Strategy
 from hpo_mab.backends.base import Backend, Finished, Report, Ticket, Verdict
-from hpo_mab.engine.criteria import GOAL, MAX_FAILURES, POOL_EXHAUSTED, StopCriterion
+from hpo_mab.engine.criteria import GOAL, MAX_FAILURES, NO_SUCCESS, POOL_EXHAUSTED, StopCriterion
 from hpo_mab.objectives.base import Outcome
 from hpo_mab.optimizers.base import History, Proposal
 from hpo_mab.searchspace.space import CandidatePool
@@ -47,7 +47,9 @@ class LoopPlan:
 
     ``records_workers``: each trial's selection record names its worker and start clock (runs
     with several workers, BATCH, or a real objective). ``keep_internals``: store the proposals'
-    internals (``-p``). ``max_epoch``: epochs of a full training. ``failover``: how proposals
+    internals (``-p``). ``max_failures``: failed trials that end the repetition;
+    ``failures_before_success``: the same while no trial has succeeded. ``max_epoch``: epochs of a
+    full training. ``failover``: how proposals
     treat trials in flight. ``stopped_trials``: ``partial`` (models learn a stopped trial's best
     error so far) or ``exclude``.
     """
@@ -55,6 +57,7 @@ class LoopPlan:
     workers: int = 1
     sync: bool = False
     max_failures: int | None = None
+    failures_before_success: int | None = None
     records_workers: bool = False
     keep_internals: bool = False
     max_epoch: int | None = None
@@ -348,10 +351,18 @@ class RepetitionLoop:
         self.rule.observe(trial)
         if self.reason is None and self.plan.max_failures is not None and self.failures >= self.plan.max_failures:
             self.reason = MAX_FAILURES
+        give_up = self.plan.failures_before_success
+        if (
+            self.reason is None
+            and give_up is not None
+            and self.failures >= give_up
+            and self.failures == len(self.trials)
+        ):
+            self.reason = NO_SUCCESS
         goal = self.criterion.kind == "GOAL" and self.criterion.reached(self.best_error)
         if self.reason is None and outcome.ok and goal:
             self.reason = GOAL
-        if self.reason in (GOAL, MAX_FAILURES):
+        if self.reason in (GOAL, MAX_FAILURES, NO_SUCCESS):
             self.backend.cancel_all()
             self.inflight.clear()
         self.sink.add_trial(trial, self.snapshot(), ticket.internals)

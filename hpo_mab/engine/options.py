@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from hpo_mab.inputs.options import AtLeast, OneOf, option
+from hpo_mab.inputs.options import AtLeast, Nullable, OneOf, option
 
 FAILOVERS = ("none", "None", "premature", "random", "next_candidate")
 # Limits of a run (README "Limits"), checked by the CLI and by assemble()
@@ -19,9 +19,14 @@ MAX_SECONDS = 1e9  # -et, --trial-timeout, --overhead SECONDS (31 years): the cl
 @dataclass(frozen=True)
 class LoopOptions:
     """run_conf ``failover`` (how proposals treat trials in flight), ``max_failures`` (stop a repetition
-    after that many failed trials) and ``stopped_trials`` (what models learn from early-terminated ones)."""
+    after that many failed trials), ``failures_before_success`` (stop it when that many trials failed
+    before any succeeded: a broken objective should not run for the whole budget) and
+    ``stopped_trials`` (what models learn from early-terminated ones)."""
 
     SECTION: ClassVar[str | None] = None
     failover: str = option("none", OneOf(FAILOVERS), "trials in flight: none, premature, random, next_candidate")
     max_failures: int | None = option(None, AtLeast(0), "failed trials that stop a repetition")
+    failures_before_success: int | None = option(
+        10, Nullable(AtLeast(1)), "failed trials with none succeeded yet that stop a repetition (null: never)"
+    )
     stopped_trials: str = option("partial", OneOf(("partial", "exclude")), "models learn stopped trials' best so far")

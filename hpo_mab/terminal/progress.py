@@ -12,6 +12,13 @@ from hpo_mab.inputs.timestr import format_seconds
 from hpo_mab.store.records import RunRecord, Trial
 
 
+def _first_line(note: str, limit: int = 120) -> str:
+    """The first line of a failure note, at most ``limit`` characters."""
+    line = note.strip().splitlines()[0] if note.strip() else "no reason recorded"
+    line = line.removeprefix("failed: ")
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
 def stop_text(trial: Trial) -> str:
     """`` stopped by ASHA at epoch 3 (0.9512 < 0.9630)``, ``paused ...``, ``resumed from epoch 3``, or nothing."""
     etr, text = trial.etr, ""
@@ -48,9 +55,10 @@ class LineReporter(Reporter):
         )
 
     def trial(self, trial: Trial, best_error: float) -> None:
-        """Print one trial line."""
+        """Print one trial line (a failed trial's with its reason instead of an error)."""
+        result = f"failed: {_first_line(trial.note)}" if trial.status == "failed" else f"error {trial.error:.6f}"
         print(
-            f"rep {trial.rep} trial {trial.trial:4d} {trial.arm:<12} error {trial.error:.6f} "
+            f"rep {trial.rep} trial {trial.trial:4d} {trial.arm:<12} {result} "
             f"best {best_error:.6f} clock {format_seconds(trial.clock)}" + stop_text(trial),
             file=self.stream,
             flush=True,
