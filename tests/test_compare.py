@@ -126,6 +126,22 @@ def test_report_reads_the_original_json_traces(cli, tmp_path):
         (["report", "."], "error: .: no compare.sqlite and no JSON traces"),
         (["report", "notes.json"], "error: notes.json: not a JSON trace of the original format"),
         (["report", ".", "--format", "pdf"], "error: --format: expected table, csv, json or html, got 'pdf'"),
+        (
+            ["compare", "--benchmarks", "digits-mlp", "--strategies", "GP-EI", "--etr", "ASHA,Median,ASHA"],
+            "error: --etr: 'ASHA' is given twice",
+        ),
+        (
+            ["compare", "--benchmarks", "digits-mlp", "--strategies", "GP-EI", "--etr", "None,none"],
+            "error: --etr: 'None' is given twice",
+        ),
+        (
+            ["compare", "--benchmarks", "digits-mlp", "--strategies", "GP-EI,GP-EI"],
+            "error: --strategies: 'GP-EI' is given twice",
+        ),
+        (
+            ["compare", "--benchmarks", "branin,branin", "--strategies", "GP-EI"],
+            "error: --benchmarks: 'branin' is given twice",
+        ),
     ],
 )
 def test_bad_compare_and_report_input_is_one_line(cli, args, message, monkeypatch, tmp_path):

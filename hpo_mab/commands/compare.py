@@ -29,7 +29,15 @@ def _names(text: str, key: str) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
         raise InputError(f"expected a comma-separated list, got {text!r}", key=key)
-    return names
+    return _once_each(names, key)
+
+
+def _once_each(values: list[str], key: str) -> list[str]:
+    """``values``, refused when one of them is given twice (it would name the same cells twice)."""
+    twice = next((v for i, v in enumerate(values) if v in values[:i]), None)
+    if twice is not None:
+        raise InputError(f"{twice!r} is given twice", key=key)
+    return values
 
 
 @click.command(context_settings=CONTEXT)
@@ -97,7 +105,7 @@ def compare(
     from hpo_mab.inputs.cli_values import check_results_dir, parse_worker_url
     from hpo_mab.stopping.catalog import rule_name
 
-    rules = [rule_name(r, "--etr") for r in _names(etr, "--etr")]
+    rules = _once_each([rule_name(r, "--etr") for r in _names(etr, "--etr")], "--etr")  # None and none: one rule
     specs = [parse_strategy(s).with_rule(r) for r in rules for s in _names(strategies, "--strategies")]
     base = CompareRequest(
         criterion=exp_crt.upper(),
