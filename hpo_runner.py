@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+import traceback
 from pathlib import Path
 
 import click
@@ -250,8 +251,8 @@ def cli(
     folder, or a path to an hp_conf file; `hpo_runner.py surrogates list` shows them all. Other
     commands: `surrogates list|show|materialize`, `compare`, `report`, `runs [show ID]`, `serve` (the
     REST API), `worker` (a pull worker of an external experiment). Exit codes: 0 done, 1 unexpected
-    error, 2 bad input, 3 a GOAL run stopped at its cap without reaching the goal, 130 interrupted
-    (stored trials are kept).
+    error, 2 bad input, 3 a GOAL run stopped at its cap without reaching the goal, 4 every trial of
+    some repetition failed, 130 interrupted (stored trials are kept).
     """
     from hpo_mab.assembly.request import RunRequest
     from hpo_mab.commands.run import run_request
@@ -334,6 +335,24 @@ def split_short_equals(argv: list[str]) -> list[str]:
     return out
 
 
+def _usage_line(exc: click.ClickException) -> str:
+    """One line for a click error; a missing argument points to --help, a group given no command lists its commands."""
+    ctx = getattr(exc, "ctx", None)
+    if not isinstance(exc, click.UsageError) or ctx is None:
+        return one_line(exc.format_message())
+    if isinstance(ctx.command, click.Group) and exc.format_message().startswith("Usage:"):  # no command: its help
+        return f"{ctx.command_path}: give a command: {', '.join(ctx.command.list_commands(ctx))} (see --help)"
+    if isinstance(exc, click.MissingParameter):
+        return f"{one_line(exc.format_message())} (see {ctx.command_path} --help)"
+    return one_line(exc.format_message())
+
+
+def _traceback_if(debug: bool) -> None:
+    """With --debug, the traceback of the exception being handled (the exit code stays the same)."""
+    if debug:
+        traceback.print_exc()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; bad input is one line on stderr with exit code 2, no traceback unless --debug."""
     args = split_short_equals(sys.argv[1:] if argv is None else argv)
@@ -343,21 +362,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         command.main(args=args, prog_name=prog, standalone_mode=False)
     except InputError as exc:
-        if debug:
-            raise
+        _traceback_if(debug)
         click.echo(f"error: {exc.line()}", err=True)
         return EXIT_BAD_INPUT
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except BackendLost as exc:
-        if debug:
-            raise
+        _traceback_if(debug)
         click.echo(f"error: {exc}", err=True)
         return EXIT_ERROR
     except click.ClickException as exc:
-        if debug:
-            raise
-        click.echo(f"error: {one_line(exc.format_message())}", err=True)
+        _traceback_if(debug)
+        click.echo(f"error: {_usage_line(exc)}", err=True)
         return exc.exit_code
     except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo(INTERRUPTED.get(name, "interrupted"), err=True)
@@ -365,8 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     except Exception as exc:  # the last guard of the CLI: one line unless --debug
-        if debug:
-            raise
+        _traceback_if(debug)
         click.echo(f"error: {type(exc).__name__}: {one_line(str(exc))} (run with --debug for the traceback)", err=True)
         return EXIT_ERROR
     return EXIT_OK

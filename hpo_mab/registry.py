@@ -40,22 +40,28 @@ class Entry(NamedTuple):
 class Registry(Generic[F]):
     """An immutable, ordered mapping of names (and aliases) to entries."""
 
-    def __init__(self, kind: str, entries: Sequence[Entry]) -> None:
+    def __init__(self, kind: str, entries: Sequence[Entry], case_insensitive: bool = False) -> None:
         self.kind = kind
         self._entries: dict[str, Entry] = {}
         self._aliases: dict[str, str] = {}
+        self._folded: dict[str, str] | None = {} if case_insensitive else None  # lower-case name -> registered
         for entry in entries:
             if entry.name in self._entries or entry.name in self._aliases:
                 raise ValueError(f"{kind} {entry.name!r} is registered twice")
             self._entries[entry.name] = entry
             for alias in entry.aliases:
                 self._aliases[alias] = entry.name
+            for name in (entry.name, *entry.aliases) if self._folded is not None else ():
+                if self._folded.setdefault(name.lower(), entry.name) != entry.name:
+                    raise ValueError(f"{kind} {name!r} differs from another only in case")
 
     def canonical(self, name: str) -> str | None:
-        """The registered name of ``name`` or of its alias, or None."""
+        """The registered name of ``name`` or of its alias (in any case, if so registered), or None."""
         if name in self._entries:
             return name
-        return self._aliases.get(name)
+        if name in self._aliases:
+            return self._aliases[name]
+        return self._folded.get(name.lower()) if self._folded is not None else None
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self.canonical(name) is not None

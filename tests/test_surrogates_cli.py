@@ -162,6 +162,30 @@ def test_materialize_refuses_tables_and_unknown_suffixes(cli, tmp_path):
     assert suffix.err.strip() == "error: -o/--out: expected a .csv, .csv.gz or .parquet file name, got 'x.txt'"
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["list", "-hc", "/no/such/folder"],
+            "error: Invalid value for '-hc' / '--hp_conf': Directory '/no/such/folder'",
+        ),
+        (
+            ["materialize", "branin", "--num-samples", "8", "--seed", "-1", "-o", "x.csv"],
+            "error: Invalid value for '--seed': -1 is not in the range 0<=x<=9223372036854775807.",
+        ),
+        (
+            ["materialize", "branin", "--num-samples", "8", "--seed", str(2**63), "-o", "x.csv"],
+            "error: Invalid value for '--seed': 9223372036854775808 is not in the range",
+        ),
+    ],
+)
+def test_bad_surrogates_options_are_one_line(cli, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    result = cli("surrogates", *args)
+    assert result.code == 2 and result.err.startswith(message) and len(result.err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.csv").exists()
+
+
 def test_materialised_analytic_table_in_parquet_replays(cli, tmp_path):
     out = tmp_path / "h3.parquet"
     assert cli("surrogates", "materialize", "hartmann3", "--num-samples", "200", "-o", str(out)).code == 0

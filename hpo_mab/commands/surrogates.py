@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from hpo_mab.inputs.errors import InputError
+from hpo_mab.inputs.options import INT64_MAX
 from hpo_mab.inputs.run_conf import PoolSettings
 from hpo_mab.searchspace.space import SAMPLE_METHODS
 from hpo_mab.surrogates.materialize import materialize
@@ -19,7 +20,7 @@ HP_CONF_DIR = click.option(
     "-hc",
     "--hp_conf",
     "hp_conf_dir",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
     default=None,
     help="Folder of user hp_confs (listed next to the bundled ones).",
 )
@@ -67,7 +68,13 @@ def show_command(name: str, hp_conf_dir: Path | None, yahpo_data: Path | None, d
 @click.option(
     "--num-samples", type=click.IntRange(min=1, max=PoolSettings.MAX_SAMPLES), default=20000, show_default=True
 )
-@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the sampled configurations.")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, INT64_MAX),
+    default=1,
+    show_default=True,
+    help="Seed of the sampled configurations.",
+)
 @click.option(
     "--sample-method",
     type=click.Choice(SAMPLE_METHODS, case_sensitive=False),

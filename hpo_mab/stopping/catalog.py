@@ -99,6 +99,7 @@ RULES: Registry = Registry(
         Entry("Hyperband", _promoting(True), OPTIONS + "HalvingOptions", "asynchronous Hyperband", facts=PAUSES),
         Entry("CurveNN", _curve_nn, OPTIONS + "CurveNNOptions", "nearest-curve extrapolation vs the incumbent"),
     ],
+    case_insensitive=True,  # -etr median, as -m gp -s ei
 )
 
 
