@@ -43,12 +43,14 @@ def test_runs_show_prints_the_summary_of_the_run_from_the_store(cli, small_bench
     assert shown.code == 0, shown.err
     summary = [line for line in first.out.splitlines() if not line.startswith(("trace:", "trials:"))]
     details = f"  RANDOM-RANDOM, TIME 30m00s, created {created(results, 1)}; 2 of 2 repetition(s) finished, done"
-    assert shown.out.splitlines() == [summary[0], details, *summary[1:]]
+    settings = "  settings: early_term_rule None; overhead none; pool 20000 sobol seed 1"
+    assert shown.out.splitlines() == [summary[0], details, settings, *summary[1:]]
     assert shown.out.splitlines()[-1].startswith("best configuration: x=")
     goal = cli("runs", "--results", str(results), "show", "2")
     assert goal.out.splitlines() == [
         "run #2: small GP-EI, seed 3, 1 repetition(s), 12 trials",
         f"  GP-EI, GOAL error 0.05, created {created(results, 2)}; 1 of 1 repetition(s) finished, done",
+        "  settings: early_term_rule None; overhead none; pool 20000 sobol seed 1",
         "  rep 0: best error 0.048722 (accuracy 0.951278) at trial 11, clock 36m59s; 12 trials, stopped: goal",
         "median best error over repetitions: 0.048722",
         "best: error 0.048722, accuracy 0.951278 (rep 0, trial 11, candidate 172, found at clock 36m59s)",
@@ -67,7 +69,7 @@ def test_runs_shows_running_and_incomplete_runs(cli, small_bench, tmp_path):
     assert f"running (pid {os.getpid()})" in lines[3]
     shown = cli("runs", "show", "1", "--results", str(results)).out.splitlines()
     assert shown[1].endswith("1 of 2 repetition(s) finished, incomplete")
-    assert "stopped: not finished" in shown[3]
+    assert "stopped: not finished" in shown[4]
 
 
 def test_runs_refuses_an_unknown_run_and_a_folder_without_store(cli, small_bench, tmp_path):
@@ -79,3 +81,24 @@ def test_runs_refuses_an_unknown_run_and_a_folder_without_store(cli, small_bench
     assert empty.code == 2
     assert empty.err.splitlines() == [f"error: {tmp_path / 'nothing'}: no result store (hpo.sqlite) here"]
     assert not (tmp_path / "nothing").exists()
+
+
+def test_runs_tell_apart_runs_that_differ_only_in_rule_arms_or_overhead(cli, tmp_path):
+    conf = tmp_path / "two.yaml"
+    conf.write_text("title: two\narms: [{model: GP-HLE, acq_func: EI}, {model: RF-HLE, acq_func: PI}]\n")
+    base = ["digits-mlp", "1", "-et", "1h", "--seed", "4"]
+    assert cli(*base, "-etr", "Median").code == 0
+    assert cli(*base, "-c", str(conf), "-s", "SEQ", "--overhead", "measured").code == 0
+    results = str(tmp_path / "results")
+    listed = cli("runs", "--results", results).out.splitlines()
+    assert [line.split()[2] for line in listed[2:]] == ["DIV-TS+Median", "DIV-SEQ"]
+    assert "(two)" in listed[3]
+    first = cli("runs", "show", "1", "--results", results).out.splitlines()[2]
+    second = cli("runs", "show", "2", "--results", results).out.splitlines()[2]
+    assert first.startswith(
+        "  settings: early_term_rule Median (interval=1, min_curves=5); overhead none; arms GP-HLE_EI,"
+    )
+    assert (
+        second
+        == "  settings: early_term_rule None; overhead measured; arms GP-HLE_EI, RF-HLE_PI; pool 20000 sobol seed 1"
+    )

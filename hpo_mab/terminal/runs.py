@@ -23,8 +23,34 @@ def criterion_text(settings: dict) -> str:
 
 
 def method_text(run: RunRecord) -> str:
-    """``MODE-SPEC``, with the run_conf's title unless it is ``default``."""
-    return f"{run.mode}-{run.spec}" + (f" ({run.title})" if run.title != "default" else "")
+    """``MODE-SPEC``, with the run_conf's title unless it is ``default`` and ``+RULE`` under early termination."""
+    rule = run.settings.get("early_term_rule") or "None"
+    return (
+        f"{run.mode}-{run.spec}"
+        + (f" ({run.title})" if run.title != "default" else "")
+        + (f"+{rule}" if rule != "None" else "")
+    )
+
+
+def settings_text(settings: dict) -> str:
+    """What else decides a run's trials: rule and its options, overhead, workers, arms, pool (from the store)."""
+    parts = []
+    rule = settings.get("early_term_rule") or "None"
+    options = settings.get("etr") or {}
+    given = ", ".join(f"{k}={v}" for k, v in sorted(options.items()) if v is not None)
+    parts.append(f"early_term_rule {rule}" + (f" ({given})" if given else ""))
+    parts.append(f"overhead {settings.get('overhead', 'measured')}")
+    for key in ("workers", "failover"):
+        if settings.get(key) not in (None, 1, "none"):
+            parts.append(f"{key} {settings[key]}")
+    conf = settings.get("run_conf") or {}
+    arms = conf.get("arms") or []
+    if arms and settings.get("mode") in ("DIV", "BATCH"):  # a single-arm mode does not use them
+        parts.append(f"arms {', '.join('_'.join(arm) for arm in arms)}")
+    pool = conf.get("pool") or {}
+    if pool:
+        parts.append(f"pool {pool.get('num_samples')} {pool.get('sample_method')} seed {pool.get('seed')}")
+    return "; ".join(parts)
 
 
 def run_status(store: ResultStore, results_dir: Path, run: RunRecord) -> tuple[str, int]:
@@ -64,4 +90,4 @@ def run_lines(store: ResultStore, results_dir: Path, run: RunRecord) -> list[str
         f"  {method_text(run)}, {criterion_text(run.settings)}, created {store.created(run.id)}; "
         f"{finished} of {run.num_reps} repetition(s) finished, {status}"
     )
-    return [lines[0], details, *lines[1:]]
+    return [lines[0], details, f"  settings: {settings_text(run.settings)}", *lines[1:]]
