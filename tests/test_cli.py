@@ -20,7 +20,7 @@ MODES = "RANDOM, DIV, GP, GP-NM, GP-LE, GP-HLE, RF, RF-LE, RF-HLE, TPE, TPE-LE, 
         (
             ["-et", "12x"],
             "error: -et/--exp_time: expected seconds or a number with s, m, h, d or w "
-            "(e.g. 45s, 30m, 12h, 1.5h, 1d), got '12x'",
+            "(e.g. 45s, 30m, 12h, 1.5h, 1h30m, 1d), got '12x'",
         ),
         (["-m", "BATCH", "-s", "SEQ"], "error: -s/--spec: expected one of ASYNC, SYNC for mode BATCH, got 'SEQ'"),
         (["-m", "XGB"], f"error: -m/--mode: expected one of {MODES}, got 'XGB'"),

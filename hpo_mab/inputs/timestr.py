@@ -1,4 +1,5 @@
-"""Time strings of the command line and run_conf: ``3600``, ``45s``, ``30m``, ``12h``, ``1.5h``, ``1d``, ``1w``."""
+"""Time strings of the command line and run_conf: ``3600``, ``1e4``, ``45s``, ``30m``, ``12h``, ``1.5h``, ``1d``,
+``1w``, and sums of such parts as ``format_seconds`` prints them (``1h30m``, ``2d12h``, ``2h03m``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import re
 from hpo_mab.inputs.errors import InputError
 
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_PATTERN = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([smhdw]?)\s*$", re.IGNORECASE)
+_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?"
+_PART = re.compile(rf"({_NUMBER})\s*([smhdw]?)\s*", re.IGNORECASE)
+# every part but the last has a unit, so parts cannot be split more than one way (no backtracking blow-up)
+_PATTERN = re.compile(rf"^\s*(?:{_NUMBER}\s*[smhdw]\s*)*{_NUMBER}\s*[smhdw]?\s*$", re.IGNORECASE)
 
 
 def parse_seconds(text: str | float | int, key: str = "exp_time", source: str | None = None) -> float:
@@ -16,14 +20,15 @@ def parse_seconds(text: str | float | int, key: str = "exp_time", source: str | 
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         seconds = float(text)
     else:
-        match = _PATTERN.match(str(text))
-        if not match:
+        parts = _PART.findall(str(text)) if _PATTERN.match(str(text)) else []
+        if not parts or (len(parts) > 1 and not parts[-1][1]):  # 1h30: minutes or seconds?
             raise InputError(
-                f"expected seconds or a number with s, m, h, d or w (e.g. 45s, 30m, 12h, 1.5h, 1d), got {text!r}",
+                "expected seconds or a number with s, m, h, d or w (e.g. 45s, 30m, 12h, 1.5h, 1h30m, 1d), "
+                f"got {text!r}",
                 source,
                 key,
             )
-        seconds = float(match.group(1)) * UNITS[match.group(2).lower()]
+        seconds = sum(float(number) * UNITS[unit.lower()] for number, unit in parts)
     if not math.isfinite(seconds) or seconds <= 0:
         raise InputError(f"expected a positive duration, got {text!r}", source, key)
     return seconds
