@@ -151,3 +151,19 @@ def test_bad_compare_and_report_input_is_one_line(cli, args, message, monkeypatc
     monkeypatch.chdir(folder)
     result = cli(*args)
     assert result.code == 2 and result.err.startswith(message), result.err
+
+
+def test_report_goals_are_checked_against_the_results(cli, small_bench, tmp_path):
+    out = str(tmp_path / "cmp")
+    ran = cli("compare", "--benchmarks", str(small_bench), "--strategies", "RANDOM", "--reps", "1", "-et", "30m",
+              "--results", out)  # fmt: skip
+    assert ran.code == 0, ran.err
+    for goal, message in [
+        ("small=5", "error: --goal: expected an error in [0, 1], got 5 (small=5)"),
+        ("nob=0.1", f"error: --goal: no benchmark 'nob' in {out} (it has small)"),
+        ("foo", "error: --goal: expected BENCHMARK=ERROR, got 'foo'"),
+        ("=0.1", "error: --goal: expected BENCHMARK=ERROR, got '=0.1'"),
+    ]:
+        result = cli("report", out, "--goal", goal)
+        assert (result.code, result.err.strip()) == (2, message)
+    assert cli("report", out, "--goal", "small=0.06").code == 0

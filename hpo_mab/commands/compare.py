@@ -180,17 +180,15 @@ def report(
     if unknown:
         raise InputError(f"expected table, csv, json or html, got {sorted(unknown)[0]!r}", key="--format")
     times = [parse_seconds(t, "--checkpoints") for t in _names(checkpoints, "--checkpoints")]
+    given = parse_goals(goal_options)
     tidy, goals = load_results(results)
+    known = sorted(tidy["benchmark"].unique())
+    unknown_bench = next((b for b in given if b not in known), None)
+    if unknown_bench is not None:
+        raise InputError(f"no benchmark {unknown_bench!r} in {results} (it has {', '.join(known)})", key="--goal")
+    goals.update(given)
     budget = results_budget(results)
     times = within_budget(times, budget, lambda m: click.echo(f"note: {m}", err=True))
-    for option in goal_options:
-        bench, sep, value = option.partition("=")
-        try:
-            goals[bench] = float(value) if sep else float("nan")
-        except ValueError:
-            goals[bench] = float("nan")
-        if not sep or goals[bench] != goals[bench]:
-            raise InputError(f"expected BENCHMARK=ERROR, got {option!r}", key="--goal")
     if "table" in chosen:
         click.echo(summary_text(summary_tables(tidy, goals, times, budget)))
     files = chosen - {"table"}
@@ -200,6 +198,23 @@ def report(
         click.echo(
             f"wrote {len(written)} files to {folder}" + (f" (open {folder / 'report.html'})" if "html" in files else "")
         )
+
+
+def parse_goals(options: tuple[str, ...]) -> dict[str, float]:
+    """``--goal BENCHMARK=ERROR`` options -> {benchmark: error}, each error in [0, 1]."""
+    goals: dict[str, float] = {}
+    for option in options:
+        bench, sep, value = option.partition("=")
+        try:
+            error = float(value) if sep and bench else float("nan")
+        except ValueError:
+            error = float("nan")
+        if error != error:
+            raise InputError(f"expected BENCHMARK=ERROR, got {option!r}", key="--goal")
+        if not 0.0 <= error <= 1.0:
+            raise InputError(f"expected an error in [0, 1], got {value} ({option})", key="--goal")
+        goals[bench] = error
+    return goals
 
 
 def within_budget(times: list[float], budget: float | None, note: Callable[[str], None]) -> list[float]:
