@@ -26,7 +26,7 @@ import os
 import threading
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 API = "/api/v1"
@@ -52,7 +52,15 @@ class Server:
     backoff; any other refusal raises ``ServerError`` (``Superseded`` for 409).
     """
 
-    def __init__(self, url: str, token: str, retries: int = 8, backoff: float = 0.25, timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        retries: int = 8,
+        backoff: float = 0.25,
+        timeout: float = 120.0,
+        on_retry: Callable[[str], None] | None = None,
+    ) -> None:
         parts = urllib.parse.urlsplit(url.rstrip("/"))
         try:
             valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 1) > 0
@@ -63,6 +71,7 @@ class Server:
         self.url, self.base = url.rstrip("/"), parts.path + API
         self._parts = parts
         self.token, self.retries, self.backoff, self.timeout = token, retries, backoff, timeout
+        self.on_retry = on_retry  # told why, before each wait of a retry
         self._local = threading.local()
 
     def _connection(self) -> http.client.HTTPConnection:
@@ -91,18 +100,22 @@ class Server:
                 connection.request("GET" if body is None else "POST", self.base + path, data, headers)
                 answer = connection.getresponse()
                 text = answer.read()
-            except (OSError, http.client.HTTPException):  # dropped, refused, reset, timed out
+            except (OSError, http.client.HTTPException) as exc:  # dropped, refused, reset, timed out
                 self._drop()
                 if attempt >= self.retries:
                     raise
                 if reused:
                     continue  # a kept-alive connection the server closed meanwhile: again at once, on a new one
+                reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             else:
                 if answer.status < 400:
                     return answer.status, json.loads(text) if text else None
                 if answer.status not in RETRIED_STATUS or attempt >= self.retries:
                     detail = _detail(text, answer.reason)
                     raise (Superseded if answer.status == 409 else ServerError)(answer.status, detail)
+                reason = f"HTTP {answer.status}"
+            if self.on_retry is not None:
+                self.on_retry(f"{self.url}: {reason}; retry {attempt + 1} of {self.retries} in {delay:g} s")
             time.sleep(delay)
             delay = min(delay * 2, 10.0)
         raise AssertionError("unreachable")

@@ -377,3 +377,23 @@ def test_an_experiment_runs_in_the_warm_process_and_another_waits_once_it_ends(t
         wait_for(lambda: not alive(third), "the warm process to end with a stopped server")
     finally:
         server.stop()
+
+
+def test_an_address_that_cannot_be_listened_on_is_one_line_before_any_token(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for host, message in [
+            ("999.1.1.1", "error: --host: cannot resolve '999.1.1.1' ("),  # the resolver's words follow
+            ("127.0.0.1", f"error: --port: cannot listen on 127.0.0.1:{port} (Address already in use)"),
+        ]:
+            done = subprocess.run(
+                [sys.executable, str(ROOT / "hpo_runner.py"), "serve", "--host", host, "--port", str(port),
+                 "--results", str(tmp_path / "results")],
+                capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert (done.returncode, done.stdout) == (2, "") and done.stderr.startswith(message), done.stderr
+            assert len(done.stderr.strip().splitlines()) == 1

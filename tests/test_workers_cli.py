@@ -48,3 +48,21 @@ def test_the_token_file_is_read(capsys, server, tmp_path):  # noqa: F811
     code, err = run(capsys, "--server", server.url, "--experiment", "nope", "--command", "echo {x}",
                     "--token-file", str(token))  # fmt: skip
     assert (code, err) == (1, "error: the server refused: 404: no experiment 'nope'\n")
+
+
+def test_each_retry_of_an_unreachable_server_is_told(tmp_path):
+    import socket
+
+    from hpo_mab.client import Server
+
+    with socket.socket() as closed:  # a free port that nothing listens on once the socket is closed
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    told: list[str] = []
+    client = Server(f"http://127.0.0.1:{port}", "t", retries=2, backoff=0.01, on_retry=told.append)
+    with pytest.raises(OSError):
+        client.call("/experiments")
+    assert told == [
+        f"http://127.0.0.1:{port}: Connection refused; retry 1 of 2 in 0.01 s",
+        f"http://127.0.0.1:{port}: Connection refused; retry 2 of 2 in 0.02 s",
+    ]

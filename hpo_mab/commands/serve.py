@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from pathlib import Path
 
 import click
 
+from hpo_mab.inputs.errors import InputError
 from hpo_mab.server.settings import DEFAULT_HOST, DEFAULT_PORT
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -31,6 +34,7 @@ def serve(host: str, port: int, results_dir: Path, token: str | None, no_resume:
     from hpo_mab.server.settings import ServerSettings
 
     check_results_dir(results_dir)
+    check_listen(host, port)
     settings = ServerSettings(results_dir.absolute(), host, port, token, resume=not no_resume)
     app = create_app(settings)
     if host not in LOOPBACK:
@@ -42,3 +46,19 @@ def serve(host: str, port: int, results_dir: Path, token: str | None, no_resume:
                err=True)  # fmt: skip
     uvicorn.run(app, host=host, port=port, log_level="debug" if debug else "warning", access_log=debug,
                 timeout_graceful_shutdown=GRACE_S)  # fmt: skip
+
+
+def check_listen(host: str, port: int) -> None:
+    """Refuse, before the token is printed, an address that cannot be resolved or bound (in use, not ours)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InputError(f"cannot resolve {host!r} ({getattr(exc, 'strerror', None) or exc})", key="--host") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            key = "--port" if exc.errno == errno.EADDRINUSE else "--host"
+            raise InputError(f"cannot listen on {host}:{port} ({exc.strerror or exc})", key=key) from None

@@ -176,7 +176,7 @@ def worker(
     """Run the trials of an external experiment: claim, run --command, heartbeat, until the experiment is over."""
     refuse_quoted_placeholders(template)
     try:
-        server = Server(url, read_token(token, token_file))
+        server = Server(url, read_token(token, token_file), on_retry=lambda m: click.echo(f"note: {m}", err=True))
     except ValueError as exc:  # the client's own check of the URL
         raise InputError(str(exc), key="--server") from None
     name = worker_id or f"{socket.gethostname()}-{os.getpid()}"
