@@ -100,7 +100,7 @@ def test_missing_folders_and_run_conf(cli, small_bench, tmp_path):
     result = cli(str(small_bench), "1", "-m", "RANDOM", "-c", "missing-conf", "-rc", str(tmp_path))
     assert (result.code, result.err.strip()) == (
         2,
-        f"error: no run_conf named 'missing-conf' (looked for a file and in {tmp_path}/)",
+        f"error: -c/--conf: no run_conf named 'missing-conf' (looked for a file and in {tmp_path}/)",
     )
 
 

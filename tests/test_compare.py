@@ -142,6 +142,10 @@ def test_report_reads_the_original_json_traces(cli, tmp_path):
             ["compare", "--benchmarks", "branin,branin", "--strategies", "GP-EI"],
             "error: --benchmarks: 'branin' is given twice",
         ),
+        (
+            ["compare", "--benchmarks", "branin", "--strategies", "GP-EI", "--scheduler", "foo"],
+            "error: --scheduler: expected none or an address like tcp://HOST:PORT, got 'foo'",
+        ),
     ],
 )
 def test_bad_compare_and_report_input_is_one_line(cli, args, message, monkeypatch, tmp_path):

@@ -220,3 +220,24 @@ def test_yaml_merge_keys_may_still_be_overridden(tmp_path):
     from hpo_mab.inputs.files import load_mapping
 
     assert load_mapping(path)["rf"] == {"n_trees": 7, "max_depth": 3}
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("run.yaml", "", "FILE: expected a mapping at the top level, got an empty file"),
+        ("run.yaml", "# nothing but a comment\n", "FILE: expected a mapping at the top level, got an empty file"),
+        ("run.json", " \n", "FILE: expected a mapping at the top level, got an empty file"),
+        (
+            "run.yaml",
+            "title: a\n---\ntitle: b\n",
+            "FILE: line 2: invalid YAML (expected one document, got several (---))",
+        ),
+    ],
+)
+def test_empty_and_multi_document_files_are_named_as_such(tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(InputError) as err:
+        load_run_conf(path)
+    assert err.value.line().replace(str(path), "FILE") == message

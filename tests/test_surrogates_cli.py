@@ -169,6 +169,7 @@ def test_materialize_refuses_tables_and_unknown_suffixes(cli, tmp_path):
             ["list", "-hc", "/no/such/folder"],
             "error: Invalid value for '-hc' / '--hp_conf': Directory '/no/such/folder'",
         ),
+        (["show", "nothere"], "error: NAME: no benchmark or hp_conf named 'nothere'"),
         (
             ["materialize", "branin", "--num-samples", "8", "--seed", "-1", "-o", "x.csv"],
             "error: Invalid value for '--seed': -1 is not in the range 0<=x<=9223372036854775807.",

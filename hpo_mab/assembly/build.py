@@ -251,7 +251,7 @@ def load_request_run_conf(conf: str | None, directory: Path | None) -> RunConf:
     """The run_conf of ``-c`` (a file or a name in ``-rc``), or the built-in defaults."""
     if conf is None:
         return RunConf()
-    path = find_config(conf, directory if directory is not None else BUNDLED_RUN_CONF, "run_conf")
+    path = find_config(conf, directory if directory is not None else BUNDLED_RUN_CONF, "run_conf", "-c/--conf")
     return load_run_conf(path)
 
 

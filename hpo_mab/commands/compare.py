@@ -117,7 +117,7 @@ def compare(
         hp_conf_dir=hp_conf_dir,
         yahpo_data=yahpo_data,
     )
-    scheduler = parse_worker_url(scheduler) if scheduler else None
+    scheduler = parse_worker_url(scheduler, "--scheduler") if scheduler else None
     check_results_dir(results)
     cells = plan_cells(base, specs, _names(benchmarks, "--benchmarks"), reps)
     workers = workers or os.cpu_count() or 1

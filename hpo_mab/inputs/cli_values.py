@@ -27,8 +27,8 @@ def parse_overhead(text: str) -> tuple[str, float]:
     return "fixed", seconds
 
 
-def parse_worker_url(text: str | None) -> str | None:
-    """``none`` or a scheduler address such as ``tcp://10.0.0.5:8786``."""
+def parse_worker_url(text: str | None, key: str = "-w/--worker_url") -> str | None:
+    """``none`` or a scheduler address such as ``tcp://10.0.0.5:8786`` (``key`` names the option)."""
     if text is None or text.strip().lower() in ("", "none"):
         return None
     parsed = urlparse(text)
@@ -37,7 +37,7 @@ def parse_worker_url(text: str | None) -> str | None:
     except ValueError:
         port = None
     if parsed.scheme not in WORKER_SCHEMES or not parsed.hostname or port is None:
-        raise InputError(f"expected none or an address like tcp://HOST:PORT, got {text!r}", key="-w/--worker_url")
+        raise InputError(f"expected none or an address like tcp://HOST:PORT, got {text!r}", key=key)
     return text
 
 

@@ -77,7 +77,10 @@ def load_mapping(path: Path) -> dict[str, Any]:
         raise InputError(f"cannot read file ({exc.strerror})", source) from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text (byte {exc.start})", source) from exc
-    data = parse_yaml(text, source) if Path(path).suffix.lower() in YAML_SUFFIXES else parse_json(text, source)
+    yaml_file = Path(path).suffix.lower() in YAML_SUFFIXES
+    data = None if not text.strip() else parse_yaml(text, source) if yaml_file else parse_json(text, source)
+    if data is None:  # an empty file, or a YAML one of comments only
+        raise InputError("expected a mapping at the top level, got an empty file", source)
     if not isinstance(data, dict):
         raise InputError(f"expected a mapping at the top level, got {type(data).__name__}", source)
     return data
@@ -107,6 +110,8 @@ def parse_yaml(text: str, source: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
+        if "another document" in problem:
+            problem = "expected one document, got several (---)"
         raise InputError(f"{where}invalid YAML ({problem})", source) from exc
 
 
@@ -162,8 +167,8 @@ def _depth(data: Any) -> int:
     return deepest
 
 
-def find_config(name_or_path: str, directory: Path, kind: str) -> Path:
-    """Resolve a config given as a path, or as a name (with or without suffix) in ``directory``."""
+def find_config(name_or_path: str, directory: Path, kind: str, key: str | None = None) -> Path:
+    """A config given as a path, or as a name (with or without suffix) in ``directory``; ``key`` names the option."""
     path = Path(name_or_path)
     if path.is_file():
         return path
@@ -171,4 +176,4 @@ def find_config(name_or_path: str, directory: Path, kind: str) -> Path:
         candidate = Path(directory) / f"{name_or_path}{suffix}"
         if candidate.is_file():
             return candidate
-    raise InputError(f"no {kind} named {name_or_path!r} (looked for a file and in {directory}/)")
+    raise InputError(f"no {kind} named {name_or_path!r} (looked for a file and in {directory}/)", key=key)
