@@ -224,3 +224,17 @@ def test_a_store_of_the_first_schema_is_migrated(cli, small_bench, tmp_path):
     assert cli(str(small_bench), "1", "-m", "RANDOM", "-et", "30m", "--seed", "3").code == 0
     columns = [row[1] for row in sqlite3.connect(results / "hpo.sqlite").execute("PRAGMA table_info(trials)")]
     assert columns[-8:] == ["note", "selection", "status", "worker", "early_terminated", "etr", "resumed_from", "curve"]
+
+
+def test_rerun_that_finds_no_run_says_how_the_closest_one_differs(cli, small_bench, tmp_path):
+    assert cli(str(small_bench), "1", "-m", "RANDOM", "-et", "30m", "--seed", "3").code == 0
+    other_seed = cli(str(small_bench), "1", "-m", "RANDOM", "-et", "30m", "--seed", "4", "-r")
+    assert other_seed.err.splitlines()[0] == (
+        "note: no stored run with these settings to resume (run #1 has these settings with seed 3; -r without --seed"
+        " resumes it); starting a new run"
+    )
+    longer = cli(str(small_bench), "1", "-m", "RANDOM", "-et", "1h", "--seed", "3", "-r")
+    assert longer.err.splitlines()[0] == (
+        "note: no stored run with these settings to resume (run #2 of this benchmark differs in budget); starting a"
+        " new run"
+    )

@@ -97,7 +97,8 @@ def execute(
         created = run is None
         if run is None:
             if settings.rerun:
-                notes.append("no stored run with these settings to resume; starting a new run")
+                why = _closest(store, key, identity)
+                notes.append(f"no stored run with these settings to resume{why}; starting a new run")
             seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
             run = store.create_run(key, {**identity, "seed": seed}, seed, settings.num_reps)
         with RunLock(settings.results_dir, run.id):
@@ -228,3 +229,17 @@ def session_settings(request: RunRequest) -> SessionSettings:
     return SessionSettings(
         request.num_trials, request.results_dir, request.seed, request.rerun, request.pkl, request.jobs
     )
+
+
+def _closest(store: ResultStore, key: str, identity: dict) -> str:
+    """Why no stored run is resumed: one with these settings has another seed, or how the newest run of the
+    benchmark differs (`` (run #3 of this benchmark differs in budget)``)."""
+    other_seed = store.latest_run(key, None)
+    if other_seed is not None:
+        return f" (run #{other_seed.id} has these settings with seed {other_seed.seed}; -r without --seed resumes it)"
+    same = [r for r in store.runs() if r.settings.get("benchmark") == identity.get("benchmark")]
+    if not same:
+        return ""
+    newest = same[-1].settings
+    differing = sorted(k for k in {*identity, *newest} - {"seed", "version"} if identity.get(k) != newest.get(k))
+    return f" (run #{same[-1].id} of this benchmark differs in {', '.join(differing)})" if differing else ""
