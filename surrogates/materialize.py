@@ -3,24 +3,34 @@
 Writes ``FILE`` (.csv, .csv.gz or .parquet) with the sampled pool's configurations, per-epoch
 accuracies and training seconds, an hp_conf ``<stem>.json`` next to it whose ``config.surrogate``
 names the table (so ``hpo_runner.py <stem>.json ...`` replays it like a bundled benchmark), and a
-metadata record ``<stem>.meta.json`` (source, pool, optimum, 10th-best accuracy).
+metadata record ``<stem>.meta.json`` (source, pool, optimum, 10th-best accuracy). Files already
+there are kept as ``<name>.~k~``, as the runner keeps earlier traces.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from hpo_mab.inputs.errors import InputError
+from hpo_mab.store.backups import keep_previous
 from hpo_mab.surrogates.base import tenth_best
 from hpo_mab.surrogates.lookup import SUFFIXES, table_stem
 from hpo_mab.surrogates.model_based import ModelBenchmark
 from hpo_mab.version import package_version
 
 
-def materialize(benchmark: ModelBenchmark, out: Path) -> dict[str, Path]:
-    """Evaluate every pool candidate and write table, hp_conf and metadata; return their paths."""
+def output_paths(out: Path) -> dict[str, Path]:
+    """A table's files: itself, its hp_conf and its metadata (``lc.csv.gz``: lc.json, lc.meta.json)."""
+    stem = table_stem(out)
+    return {"table": out, "hp_conf": out.with_name(f"{stem}.json"), "meta": out.with_name(f"{stem}.meta.json")}
+
+
+def materialize(benchmark: ModelBenchmark, out: Path, note: Callable[[str], None] = print) -> dict[str, Path]:
+    """Evaluate every pool candidate and write table, hp_conf and metadata; return their paths. Files already
+    there are kept as ``<name>.~k~`` (each told to ``note``)."""
     if not out.name.lower().endswith(SUFFIXES):
         raise InputError(f"expected a .csv, .csv.gz or .parquet file name, got {out.name!r}", key="-o/--out")
     if out.name.lower().endswith(".parquet"):
@@ -34,8 +44,13 @@ def materialize(benchmark: ModelBenchmark, out: Path) -> dict[str, Path]:
     for e in range(epochs):
         frame[f"acc_{e + 1}"] = table.accuracy[:, e]
     frame["train_time"] = table.train_time
+    paths = output_paths(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
+        for path in paths.values():
+            backup = keep_previous(path)
+            if backup is not None:
+                note(f"kept the previous {path.name} as {backup.name}")
         _write(frame, out)
     except OSError as exc:
         raise InputError(f"cannot write {out} ({exc.strerror or exc})", key="-o/--out") from None
@@ -52,7 +67,7 @@ def materialize(benchmark: ModelBenchmark, out: Path) -> dict[str, Path]:
     }
     if "time_scale" in conf.config:
         document["config"]["time_scale"] = conf.config["time_scale"]
-    hp_conf_path = stem.with_suffix(".json")
+    hp_conf_path = paths["hp_conf"]
     hp_conf_path.write_text(json.dumps(document, indent=2) + "\n")
     best = benchmark.best_accuracies()
     meta = {
@@ -66,9 +81,9 @@ def materialize(benchmark: ModelBenchmark, out: Path) -> dict[str, Path]:
         "tenth_best_accuracy": tenth_best(best),
         "hpo_mab_version": package_version(),
     }
-    meta_path = stem.with_suffix(".meta.json")
+    meta_path = paths["meta"]
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
-    return {"table": out, "hp_conf": hp_conf_path, "meta": meta_path}
+    return paths
 
 
 def _write(frame, out: Path) -> None:

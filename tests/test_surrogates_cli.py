@@ -225,3 +225,19 @@ def test_malformed_parquet_table_names_row_and_column(cli, tmp_path):
     result = cli(str(tmp_path / "small.json"), "1")
     assert result.code == 2
     assert result.err.strip() == f"error: {tmp_path / 'small.parquet'}: row 7, column 'train_time': negative time -1"
+
+
+def test_materialize_keeps_the_files_it_would_overwrite(cli, tmp_path):
+    out = tmp_path / "lc.v2.csv"
+    first = cli("surrogates", "materialize", "branin", "--num-samples", "8", "-o", str(out))
+    assert first.code == 0, first.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lc.v2.csv", "lc.v2.json", "lc.v2.meta.json"]
+    table = out.read_bytes()
+    again = cli("surrogates", "materialize", "branin", "--num-samples", "8", "--seed", "2", "-o", str(out))
+    assert again.code == 0, again.err
+    assert again.err.splitlines() == [
+        "note: kept the previous lc.v2.csv as lc.v2.csv.~1~",
+        "note: kept the previous lc.v2.json as lc.v2.json.~1~",
+        "note: kept the previous lc.v2.meta.json as lc.v2.meta.json.~1~",
+    ]
+    assert (tmp_path / "lc.v2.csv.~1~").read_bytes() == table and out.read_bytes() != table

@@ -24,6 +24,7 @@ from hpo_mab.backends.scratch import ScratchFolder
 from hpo_mab.engine.criteria import GOAL, StopCriterion
 from hpo_mab.engine.loop import RepetitionOutcome, run_repetition
 from hpo_mab.inputs.timestr import budget_dirname
+from hpo_mab.store.backups import keep_previous
 from hpo_mab.store.exports import trace_name, write_internals, write_json_trace, write_trials_csv
 from hpo_mab.store.lock import RunLock
 from hpo_mab.store.records import RunRecord, Trial
@@ -115,7 +116,7 @@ def execute(
             )
             if created:
                 for path in (trace, trace.with_suffix(".csv"), trace.with_suffix(".pkl.gz")):
-                    backup = _keep_previous(path)
+                    backup = keep_previous(path)
                     if backup:
                         notes.append(f"kept the previous {path.name.split(').', 1)[-1]} file as {backup.name}")
             final_states = {} if assembly.records_workers else _final_strategy_states(store, run.id, num_reps)
@@ -197,18 +198,6 @@ def criterion_dirname(criterion: StopCriterion) -> str:
     if criterion.kind == "TIME":
         return budget_dirname(criterion.budget)
     return f"G{criterion.goal:g}"
-
-
-def _keep_previous(trace: Path) -> Path | None:
-    """Move the trace of an earlier run out of the way (``<name>.~k~``) instead of overwriting it."""
-    if not trace.exists():
-        return None
-    k = 1
-    while trace.with_name(f"{trace.name}.~{k}~").exists():
-        k += 1
-    backup = trace.with_name(f"{trace.name}.~{k}~")
-    trace.replace(backup)
-    return backup
 
 
 def best_trial(trials: list[Trial]) -> Trial | None:

@@ -104,7 +104,7 @@ def materialize_command(
     benchmark = load_benchmark(source, hp_conf_dir, pool, yahpo_data)
     if not isinstance(benchmark, ModelBenchmark):
         raise InputError(f"{source!r} is already a lookup table; materialize takes a YAHPO or analytic source")
-    paths = materialize(benchmark, out)
+    paths = materialize(benchmark, out, lambda message: click.echo(f"note: {message}", err=True))
     rows, epochs = len(benchmark.pool()), benchmark.hp_conf.max_epoch
     click.echo(f"{rows} configurations x {epochs} epochs in {time.perf_counter() - started:.1f} s")
     for kind, path in paths.items():
