@@ -153,7 +153,7 @@ def cli_arguments(body: ExperimentBody, results_dir: Path, folder: Path, seed: i
     elif isinstance(body.run_conf, str):
         args += ["-c", _name(body.run_conf, "run_conf")]
         try:
-            found = find_config(body.run_conf, BUNDLED_RUN_CONF, "run_conf")  # as ``-c NAME`` finds it
+            found = find_config(body.run_conf, BUNDLED_RUN_CONF, "run_conf", "-c/--conf")  # as ``-c NAME`` does
         except InputError as exc:
             raise BodyError(["run_conf"], exc.line()) from None
         files[str(found)] = ("run_conf", False)
