@@ -30,8 +30,9 @@ def test_the_extending_example_extends_the_run_above_it(cli):
 def test_the_hp_conf_example_replays_the_bundled_table(cli, tmp_path):
     section = README.read_text().split("## Configuration files", 1)[1]
     (tmp_path / "digits.yaml").write_text(section.split("```yaml", 1)[1].split("```", 1)[0])
-    mine = cli(str(tmp_path / "digits.yaml"), "1", "-m", "RANDOM", "-et", "2h", "--seed", "3", "--results", "a")
-    bundled = cli("digits-mlp", "1", "-m", "RANDOM", "-et", "2h", "--seed", "3", "--results", "b")
+    run = ["1", "-m", "RANDOM", "-et", "2h", "--seed", "3", "--results"]
+    mine = cli(str(tmp_path / "digits.yaml"), *run, str(tmp_path / "a"))
+    bundled = cli("digits-mlp", *run, str(tmp_path / "b"))
     assert mine.code == 0 and bundled.code == 0, mine.err
     best = [next(line for line in r.out.splitlines() if line.startswith("best")) for r in (mine, bundled)]
     assert best[0] == best[1] and best[0].startswith("best: error ")  # the same trials as the bundled space
