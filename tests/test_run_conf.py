@@ -204,9 +204,17 @@ def test_a_yaml_exponent_number_out_of_bounds_is_refused_for_its_bound(tmp_path)
             "FILE: line 1: invalid YAML (key 'mcmc_iters' appears twice in one mapping)",
         ),
         ("run.json", '{"title": "a", "title": "b"}', "FILE: invalid JSON (key 'title' appears twice in one object)"),
+        ("run.yaml", "", "FILE: expected a mapping at the top level, got an empty file"),
+        ("run.yaml", "# nothing but a comment\n", "FILE: expected a mapping at the top level, got an empty file"),
+        ("run.json", " \n", "FILE: expected a mapping at the top level, got an empty file"),
+        (
+            "run.yaml",
+            "title: a\n---\ntitle: b\n",
+            "FILE: line 2: invalid YAML (expected one document, got several (---))",
+        ),
     ],
 )
-def test_a_key_given_twice_is_refused(tmp_path, name, text, message):
+def test_twice_given_keys_empty_files_and_several_documents_are_one_line(tmp_path, name, text, message):
     path = tmp_path / name
     path.write_text(text)
     with pytest.raises(InputError) as err:
@@ -220,24 +228,3 @@ def test_yaml_merge_keys_may_still_be_overridden(tmp_path):
     from hpo_mab.inputs.files import load_mapping
 
     assert load_mapping(path)["rf"] == {"n_trees": 7, "max_depth": 3}
-
-
-@pytest.mark.parametrize(
-    ("name", "text", "message"),
-    [
-        ("run.yaml", "", "FILE: expected a mapping at the top level, got an empty file"),
-        ("run.yaml", "# nothing but a comment\n", "FILE: expected a mapping at the top level, got an empty file"),
-        ("run.json", " \n", "FILE: expected a mapping at the top level, got an empty file"),
-        (
-            "run.yaml",
-            "title: a\n---\ntitle: b\n",
-            "FILE: line 2: invalid YAML (expected one document, got several (---))",
-        ),
-    ],
-)
-def test_empty_and_multi_document_files_are_named_as_such(tmp_path, name, text, message):
-    path = tmp_path / name
-    path.write_text(text)
-    with pytest.raises(InputError) as err:
-        load_run_conf(path)
-    assert err.value.line().replace(str(path), "FILE") == message
