@@ -39,8 +39,9 @@ def known_names() -> list[str]:
     return bundled_names() + sorted(analytic.FUNCTIONS)
 
 
-def resolve_hp_conf(config: str, hp_dir: Path | None) -> Path:
-    """Path of the hp_conf named by ``config`` (path, name in ``hp_dir``, or bundled name)."""
+def resolve_hp_conf(config: str, hp_dir: Path | None, key: str = "CONFIG") -> Path:
+    """Path of the hp_conf named by ``config`` (path, name in ``hp_dir``, or bundled name); ``key`` names the
+    argument in the error."""
     directory = hp_dir if hp_dir is not None else BUNDLED_HP_CONF
     try:
         return find_config(config, directory, "hp_conf")
@@ -50,8 +51,18 @@ def resolve_hp_conf(config: str, hp_dir: Path | None) -> Path:
         raise InputError(
             f"no benchmark or hp_conf named {config!r} (looked for a file, in {directory}/, and among the known: "
             f"{', '.join(known_names())}; YAHPO surrogates are named yahpo:<scenario>:<instance>)",
-            key="CONFIG",
+            key=key,
         ) from None
+
+
+def is_user_hp_conf(config: str, hp_dir: Path | None) -> bool:
+    """True when CONFIG is a file of the user's (a path, or a name in ``-hc``), not a name of a bundled one."""
+    if Path(config).is_file():
+        return True
+    try:
+        return hp_dir is not None and find_config(config, hp_dir, "hp_conf").is_file()
+    except InputError:
+        return False
 
 
 def table_path(conf: HpConf) -> Path:
@@ -283,9 +294,9 @@ def load_benchmark(
     return _source_of(surrogate).from_conf(conf, path, pool, yahpo_data)
 
 
-def hp_conf_text(config: str, hp_dir: Path | None = None, yahpo_data: Path | None = None) -> str:
+def hp_conf_text(config: str, hp_dir: Path | None = None, yahpo_data: Path | None = None, key: str = "CONFIG") -> str:
     """The hp_conf of a benchmark as text: the file as written, or the generated one as JSON."""
     model = _builtin_model(config, hp_dir, yahpo_data)
     if model is not None:
         return json.dumps(model.document, indent=2) + "\n"
-    return resolve_hp_conf(config, hp_dir).read_text()
+    return resolve_hp_conf(config, hp_dir, key).read_text()

@@ -191,13 +191,24 @@ def test_an_objective_module_that_does_not_compile_is_one_line(cli, tmp_path, mo
         (
             "digits-mlp",
             ["--objective", "examples.objectives:quadratic"],
-            "config.surrogate: this hp_conf is a benchmark replayed from 'digits-mlp.csv.gz', evaluated without "
-            "--objective; a real objective needs an hp_conf without config.surrogate",
+            "error: CONFIG: 'digits-mlp' is a built-in benchmark, evaluated without --objective; a real objective "
+            "needs an hp_conf file (write one with: surrogates show digits-mlp > space.json)",
         ),
         ("breast-cancer-gbm", ["--command", "echo {n_estimators}"], "evaluated without --command"),
         (QUADRATIC, ["--command", "  "], "error: --command: expected a shell command, got an empty one"),
     ],
 )
-def test_an_objective_for_a_replayed_benchmark_or_an_empty_command_is_refused(cli, config, args, message):
+def test_an_objective_for_a_bundled_benchmark_name_or_an_empty_command_is_refused(cli, config, args, message):
     result = cli(config, "1", *args)
     assert result.code == 2 and message in result.err and len(result.err.strip().splitlines()) == 1, result.err
+
+
+def test_the_hp_conf_that_surrogates_show_writes_takes_a_real_objective(cli, tmp_path):
+    shown = cli("surrogates", "show", "digits-mlp")
+    space = tmp_path / "space.json"
+    space.write_text(shown.out)  # it keeps config.surrogate; with an objective the table is not read
+    command = f"{PY} -c \"import json; print(json.dumps({{'accuracy': 0.5}}))\" {{n_layers}}"
+    result = cli(str(space), "1", "-m", "RANDOM", "--command", command, "--max-trials", "3", "--seed", "1")
+    assert result.code == 0, result.err
+    db = sqlite3.connect(tmp_path / "results" / "hpo.sqlite")
+    assert db.execute("SELECT COUNT(*), MIN(status), MIN(error) FROM trials").fetchone() == (3, "ok", 0.5)

@@ -39,8 +39,8 @@ from hpo_mab.objectives.task import ObjectiveTask
 from hpo_mab.searchspace.space import CandidatePool
 from hpo_mab.stopping.base import NO_RULE, Rule
 from hpo_mab.stopping.catalog import RULES, RuleChoice, rule_name
-from hpo_mab.surrogates import analytic, yahpo
-from hpo_mab.surrogates.registry import load_benchmark, resolve_hp_conf
+from hpo_mab.surrogates import yahpo
+from hpo_mab.surrogates.registry import is_user_hp_conf, known_names, load_benchmark, resolve_hp_conf
 from hpo_mab.version import package_version
 
 BUNDLED_RUN_CONF = run_conf_folder()
@@ -226,13 +226,13 @@ def _rule(request: RunRequest, run_conf: RunConf, problem: Any) -> tuple[str, An
     keys = tuple(f.key for f in option_fields(cls))
     checks.check_keys(given, run_conf.source, "etr", keys)
     options = parse_options(cls, given, run_conf.source, "etr")
-    max_epoch = problem.hp_conf.max_epoch
-    if name != "None" and not max_epoch:
+    max_epoch = problem.hp_conf.max_epoch  # a rule with options is never None
+    if not max_epoch:
         raise InputError(
             f"early termination ({name}) needs the number of epochs of a full training", problem.hp_conf.source,
             "config.max_epoch",
         )  # fmt: skip
-    if name != "None" and max_epoch < 2:
+    if max_epoch < 2:
         raise InputError(
             f"early termination ({name}) needs a learning curve of at least 2 epochs, got {max_epoch}",
             problem.hp_conf.source, "config.max_epoch",
@@ -255,15 +255,6 @@ def load_request_run_conf(conf: str | None, directory: Path | None) -> RunConf:
     return load_run_conf(path)
 
 
-def _is_file(config: str, hp_dir: Path | None) -> bool:
-    """True when CONFIG names an hp_conf file (which wins over a built-in name)."""
-    try:
-        resolve_hp_conf(config, hp_dir)
-    except InputError:
-        return False
-    return True
-
-
 def load_objective_task(request: RunRequest, run_conf: RunConf, timeout: float | None) -> ObjectiveTask:
     """The hp_conf's space with the ``--objective`` function or the ``--command`` (or pull workers) to evaluate it."""
     if request.objective and request.command:
@@ -271,8 +262,8 @@ def load_objective_task(request: RunRequest, run_conf: RunConf, timeout: float |
     if request.external and (request.objective or request.command):
         raise InputError("an external experiment's trials are run by its workers: give no objective or command",
                          key="external")  # fmt: skip
-    builtin = request.config in analytic.FUNCTIONS or request.config.startswith(yahpo.PREFIX)
-    if builtin and not _is_file(request.config, request.hp_conf_dir):
+    builtin = request.config in known_names() or request.config.startswith(yahpo.PREFIX)
+    if builtin and not is_user_hp_conf(request.config, request.hp_conf_dir):  # a name, not the user's file
         flag = "external" if request.external else "--objective" if request.objective else "--command"
         raise InputError(
             f"{request.config!r} is a built-in benchmark, evaluated without {flag}; a real objective needs an "
@@ -280,15 +271,6 @@ def load_objective_task(request: RunRequest, run_conf: RunConf, timeout: float |
             key="CONFIG",
         )
     conf = load_hp_conf(resolve_hp_conf(request.config, request.hp_conf_dir))
-    surrogate = conf.config.get("surrogate")
-    if surrogate is not None:
-        flag = "external" if request.external else "--objective" if request.objective else "--command"
-        raise InputError(
-            f"this hp_conf is a benchmark replayed from {surrogate!r}, evaluated without {flag}; a real objective "
-            "needs an hp_conf without config.surrogate",
-            conf.source,
-            "config.surrogate",
-        )
     metric = "error" if conf.config.get("metric") == "error" else "accuracy"
     grace = float(run_conf.get(ObjectiveOptions).stop_grace)
     if request.external:

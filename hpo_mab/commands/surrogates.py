@@ -59,11 +59,7 @@ def list_command(hp_conf_dir: Path | None, yahpo_data: Path | None, debug: bool)
 @DEBUG
 def show_command(name: str, hp_conf_dir: Path | None, yahpo_data: Path | None, debug: bool) -> None:
     """Print the hp_conf of benchmark NAME (save it, edit it, and pass the file as CONFIG)."""
-    try:
-        text = hp_conf_text(name, hp_conf_dir, yahpo_data)
-    except InputError as exc:  # the benchmark is this command's NAME, not the optimiser's CONFIG
-        raise InputError(exc.message, exc.source, "NAME" if exc.key == "CONFIG" else exc.key) from None
-    click.echo(text, nl=False)
+    click.echo(hp_conf_text(name, hp_conf_dir, yahpo_data, key="NAME"), nl=False)
 
 
 @surrogates.command("materialize")
