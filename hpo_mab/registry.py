@@ -51,9 +51,10 @@ class Registry(Generic[F]):
             self._entries[entry.name] = entry
             for alias in entry.aliases:
                 self._aliases[alias] = entry.name
-            for name in (entry.name, *entry.aliases) if self._folded is not None else ():
-                if self._folded.setdefault(name.lower(), entry.name) != entry.name:
-                    raise ValueError(f"{kind} {name!r} differs from another only in case")
+            if self._folded is not None:
+                for name in (entry.name, *entry.aliases):
+                    if self._folded.setdefault(name.lower(), entry.name) != entry.name:
+                        raise ValueError(f"{kind} {name!r} differs from another only in case")
 
     def canonical(self, name: str) -> str | None:
         """The registered name of ``name`` or of its alias (in any case, if so registered), or None."""

@@ -28,7 +28,7 @@ def output_paths(out: Path) -> dict[str, Path]:
     return {"table": out, "hp_conf": out.with_name(f"{stem}.json"), "meta": out.with_name(f"{stem}.meta.json")}
 
 
-def materialize(benchmark: ModelBenchmark, out: Path, note: Callable[[str], None] = print) -> dict[str, Path]:
+def materialize(benchmark: ModelBenchmark, out: Path, note: Callable[[str], None] | None = None) -> dict[str, Path]:
     """Evaluate every pool candidate and write table, hp_conf and metadata; return their paths. Files already
     there are kept as ``<name>.~k~`` (each told to ``note``)."""
     if not out.name.lower().endswith(SUFFIXES):
@@ -49,12 +49,11 @@ def materialize(benchmark: ModelBenchmark, out: Path, note: Callable[[str], None
         out.parent.mkdir(parents=True, exist_ok=True)
         for path in paths.values():
             backup = keep_previous(path)
-            if backup is not None:
+            if backup is not None and note is not None:
                 note(f"kept the previous {path.name} as {backup.name}")
         _write(frame, out)
     except OSError as exc:
         raise InputError(f"cannot write {out} ({exc.strerror or exc})", key="-o/--out") from None
-    stem = out.parent / table_stem(out)
     conf = benchmark.hp_conf
     document = dict(benchmark.model.document)
     document["config"] = {
@@ -67,11 +66,10 @@ def materialize(benchmark: ModelBenchmark, out: Path, note: Callable[[str], None
     }
     if "time_scale" in conf.config:
         document["config"]["time_scale"] = conf.config["time_scale"]
-    hp_conf_path = paths["hp_conf"]
-    hp_conf_path.write_text(json.dumps(document, indent=2) + "\n")
+    paths["hp_conf"].write_text(json.dumps(document, indent=2) + "\n")
     best = benchmark.best_accuracies()
     meta = {
-        "name": stem.name,
+        "name": table_stem(out),
         "source": conf.config["surrogate"],
         **benchmark.model.describe(),
         "pool": benchmark.pool_settings.__dict__,
@@ -81,8 +79,7 @@ def materialize(benchmark: ModelBenchmark, out: Path, note: Callable[[str], None
         "tenth_best_accuracy": tenth_best(best),
         "hpo_mab_version": package_version(),
     }
-    meta_path = paths["meta"]
-    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    paths["meta"].write_text(json.dumps(meta, indent=2) + "\n")
     return paths
 
 

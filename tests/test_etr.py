@@ -226,6 +226,10 @@ def test_adaptive_median_may_start_its_search_past_the_last_epoch(cli, tmp_path)
     result = cli("digits-mlp", "1", "-etr", "AdaptiveMedian", "-et", "1h",
                  "-c", str(write_conf(tmp_path, "etr: {warmup_epochs: 40}\n")))  # fmt: skip
     assert result.code == 0, result.err
+    settings = json.loads(
+        sqlite3.connect(tmp_path / "results" / "hpo.sqlite").execute("SELECT settings FROM runs").fetchone()[0]
+    )
+    assert (settings["early_term_rule"], settings["etr"]["warmup_epochs"]) == ("AdaptiveMedian", 40)
 
 
 @pytest.mark.parametrize(("given", "name"), [("median", "Median"), ("asha-promote", "ASHA-PROMOTE"), ("NONE", "None")])

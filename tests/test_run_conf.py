@@ -174,12 +174,19 @@ def test_bandit_config_is_refused_not_ignored(tmp_path):
 
 @pytest.mark.parametrize(("text", "value"), [("1e-3", 0.001), ("1.0e3", 1000.0), ("-2E+1", -20.0), ("2.5", 2.5)])
 def test_yaml_exponent_numbers_are_numbers(tmp_path, text, value):
+    from hpo_mab.inputs.files import parse_yaml
+    from hpo_mab.optimizers.options import AcquisitionOptions
+
     path = tmp_path / "run.yaml"
-    path.write_text(f"alpha: 0.3\nkappa: {text.lstrip('-')}\ngp: {{max_obs: 100}}\n")
-    assert load_run_conf(path).get(HedgeOptions) is not None
+    path.write_text(f"kappa: {text.lstrip('-')}\n")
+    assert load_run_conf(path).get(AcquisitionOptions).kappa == abs(value)
+    assert parse_yaml(f"x: {text}\n", "f.yaml") == {"x": value}
+
+
+def test_keys_of_different_types_are_not_twice_the_same_key():
     from hpo_mab.inputs.files import parse_yaml
 
-    assert parse_yaml(f"x: {text}\n", "f.yaml") == {"x": value}
+    assert parse_yaml('1: a\n"1": b\n', "f.yaml") == {1: "a", "1": "b"}
 
 
 def test_a_yaml_exponent_number_out_of_bounds_is_refused_for_its_bound(tmp_path):

@@ -83,7 +83,7 @@ def test_runs_refuses_an_unknown_run_and_a_folder_without_store(cli, small_bench
     assert not (tmp_path / "nothing").exists()
 
 
-def test_runs_tell_apart_runs_that_differ_only_in_rule_arms_or_overhead(cli, tmp_path):
+def test_runs_tell_apart_runs_that_differ_only_in_rule_arms_overhead_or_workers(cli, tmp_path):
     conf = tmp_path / "two.yaml"
     conf.write_text("title: two\narms: [{model: GP-HLE, acq_func: EI}, {model: RF-HLE, acq_func: PI}]\n")
     base = ["digits-mlp", "1", "-et", "1h", "--seed", "4"]
@@ -101,4 +101,11 @@ def test_runs_tell_apart_runs_that_differ_only_in_rule_arms_or_overhead(cli, tmp
     assert (
         second
         == "  settings: early_term_rule None; overhead measured; arms GP-HLE_EI, RF-HLE_PI; pool 20000 sobol seed 1"
+    )
+    (tmp_path / "premature.yaml").write_text("title: two\nfailover: premature\narms: [{model: GP-HLE, acq_func: EI}]\n")
+    assert cli(*base, "-c", str(tmp_path / "premature.yaml"), "-s", "SEQ", "--workers", "3").code == 0
+    third = cli("runs", "show", "3", "--results", results).out.splitlines()[2]
+    assert third == (
+        "  settings: early_term_rule None; overhead none; workers 3 (failover premature); arms GP-HLE_EI;"
+        " pool 20000 sobol seed 1"
     )

@@ -37,14 +37,14 @@ class ConfigLoader(yaml.SafeLoader):
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         """A mapping whose explicit keys are distinct (merged ``<<`` keys may still be overridden)."""
-        seen: set[str] = set()
+        seen: set[tuple[str, str]] = set()  # (tag, text): 1 and "1" are different keys
         for key_node, _ in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-                if key_node.value in seen:
+                if (key_node.tag, key_node.value) in seen:
                     raise yaml.constructor.ConstructorError(
                         None, None, f"key {key_node.value!r} appears twice in one mapping", key_node.start_mark
                     )
-                seen.add(key_node.value)
+                seen.add((key_node.tag, key_node.value))
         return super().construct_mapping(node, deep=deep)
 
 
@@ -77,8 +77,8 @@ def load_mapping(path: Path) -> dict[str, Any]:
         raise InputError(f"cannot read file ({exc.strerror})", source) from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text (byte {exc.start})", source) from exc
-    yaml_file = Path(path).suffix.lower() in YAML_SUFFIXES
-    data = None if not text.strip() else parse_yaml(text, source) if yaml_file else parse_json(text, source)
+    parse = parse_yaml if Path(path).suffix.lower() in YAML_SUFFIXES else parse_json
+    data = parse(text, source) if text.strip() else None
     if data is None:  # an empty file, or a YAML one of comments only
         raise InputError("expected a mapping at the top level, got an empty file", source)
     if not isinstance(data, dict):

@@ -11,8 +11,8 @@ from hpo_mab.inputs.errors import InputError
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?"
 _PART = re.compile(rf"({_NUMBER})\s*([smhdw]?)\s*", re.IGNORECASE)
-# every part but the last has a unit, so parts cannot be split more than one way (no backtracking blow-up)
-_PATTERN = re.compile(rf"^\s*(?:{_NUMBER}\s*[smhdw]\s*)*{_NUMBER}\s*[smhdw]?\s*$", re.IGNORECASE)
+# one bare number, or parts that each end in a unit (so they split one way only: no backtracking blow-up)
+_PATTERN = re.compile(rf"^\s*(?:{_NUMBER}|(?:{_NUMBER}\s*[smhdw]\s*)+)\s*$", re.IGNORECASE)
 
 
 def parse_seconds(text: str | float | int, key: str = "exp_time", source: str | None = None) -> float:
@@ -20,15 +20,14 @@ def parse_seconds(text: str | float | int, key: str = "exp_time", source: str | 
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         seconds = float(text)
     else:
-        parts = _PART.findall(str(text)) if _PATTERN.match(str(text)) else []
-        if not parts or (len(parts) > 1 and not parts[-1][1]):  # 1h30: minutes or seconds?
+        if not _PATTERN.match(str(text)):  # 1h30 too: minutes or seconds?
             raise InputError(
                 "expected seconds or a number with s, m, h, d or w (e.g. 45s, 30m, 12h, 1.5h, 1h30m, 1d), "
                 f"got {text!r}",
                 source,
                 key,
             )
-        seconds = sum(float(number) * UNITS[unit.lower()] for number, unit in parts)
+        seconds = sum(float(number) * UNITS[unit.lower()] for number, unit in _PART.findall(str(text)))
     if not math.isfinite(seconds) or seconds <= 0:
         raise InputError(f"expected a positive duration, got {text!r}", source, key)
     return seconds

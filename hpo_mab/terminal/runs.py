@@ -22,9 +22,14 @@ def criterion_text(settings: dict) -> str:
     return f"TIME {format_seconds(settings['budget'])}"
 
 
+def _rule(settings: dict) -> str:
+    """The run's early-termination rule (stored only when it has one)."""
+    return settings.get("early_term_rule") or "None"
+
+
 def method_text(run: RunRecord) -> str:
     """``MODE-SPEC``, with the run_conf's title unless it is ``default`` and ``+RULE`` under early termination."""
-    rule = run.settings.get("early_term_rule") or "None"
+    rule = _rule(run.settings)
     return (
         f"{run.mode}-{run.spec}"
         + (f" ({run.title})" if run.title != "default" else "")
@@ -34,16 +39,13 @@ def method_text(run: RunRecord) -> str:
 
 def settings_text(settings: dict) -> str:
     """What else decides a run's trials: rule and its options, overhead, workers, arms, pool (from the store)."""
-    parts = []
-    rule = settings.get("early_term_rule") or "None"
-    options = settings.get("etr") or {}
-    given = ", ".join(f"{k}={v}" for k, v in sorted(options.items()) if v is not None)
-    parts.append(f"early_term_rule {rule}" + (f" ({given})" if given else ""))
+    given = ", ".join(f"{k}={v}" for k, v in sorted((settings.get("etr") or {}).items()) if v is not None)
+    parts = [f"early_term_rule {_rule(settings)}" + (f" ({given})" if given else "")]
     parts.append(f"overhead {settings.get('overhead', 'measured')}")
-    for key in ("workers", "failover"):
-        if settings.get(key) not in (None, 1, "none"):
-            parts.append(f"{key} {settings[key]}")
     conf = settings.get("run_conf") or {}
+    if settings.get("workers", 1) != 1:  # stored for runs whose trials record their worker
+        failover = (conf.get("options") or {}).get("failover", "none")
+        parts.append(f"workers {settings['workers']} (failover {failover})")
     arms = conf.get("arms") or []
     if arms and settings.get("mode") in ("DIV", "BATCH"):  # a single-arm mode does not use them
         parts.append(f"arms {', '.join('_'.join(arm) for arm in arms)}")
