@@ -14,8 +14,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from hpo_mab.backups import keep_previous
 from hpo_mab.inputs.errors import InputError
-from hpo_mab.store.backups import keep_previous
 from hpo_mab.surrogates.base import tenth_best
 from hpo_mab.surrogates.lookup import SUFFIXES, table_stem
 from hpo_mab.surrogates.model_based import ModelBenchmark

@@ -16,7 +16,7 @@ PACKAGE_DIRS = {  # import name -> folder, as pyproject's package-dir maps them
     "hpo_mab.surrogates": REPO / "surrogates",
 }
 RANK = {  # a room may import rooms of the same or a lower rank only
-    "registry": 0, "version": 0, "bundled": 0, "lazy": 0, "searchspace": 0, "client": 0,
+    "registry": 0, "version": 0, "bundled": 0, "lazy": 0, "backups": 0, "searchspace": 0, "client": 0,
     "inputs": 1,
     "optimizers": 2, "surrogates": 2, "objectives": 2,
     "arms": 3, "backends": 3, "store": 3,

@@ -21,10 +21,10 @@ from hpo_mab.assembly.observer import Reporter
 from hpo_mab.assembly.parallel_reps import run_in_processes
 from hpo_mab.assembly.request import RunRequest
 from hpo_mab.backends.scratch import ScratchFolder
+from hpo_mab.backups import keep_previous
 from hpo_mab.engine.criteria import GOAL, StopCriterion
 from hpo_mab.engine.loop import RepetitionOutcome, run_repetition
 from hpo_mab.inputs.timestr import budget_dirname
-from hpo_mab.store.backups import keep_previous
 from hpo_mab.store.exports import trace_name, write_internals, write_json_trace, write_trials_csv
 from hpo_mab.store.lock import RunLock
 from hpo_mab.store.records import RunRecord, Trial
