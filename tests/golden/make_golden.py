@@ -16,6 +16,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from tests.cpu_paths import pin_cpu_paths  # noqa: E402
+
+pin_cpu_paths()  # as the tests run
+
 import hpo_runner  # noqa: E402
 from tests.golden.cases import HERE, cases, produced  # noqa: E402
 
