@@ -1,5 +1,5 @@
 # make run: set up (or reuse) .venv and replay the bundled digits-mlp benchmark (the default DIV-TS, 5 x 12 h).
-# make test: same set-up, then ruff (lint + format check) and the whole pytest suite.
+# make test: same set-up, then ruff (lint + format check) and the whole pytest suite (pytest-xdist, a worker per core).
 # make screenshots: the dashboard's browser tests, writing the README's screenshots to docs/screenshots.
 # make lock: regenerate requirements.lock (exact versions of everything make installs) from pyproject.toml.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -23,7 +23,7 @@ run: $(STAMP)
 	$(PY) hpo_runner.py digits-mlp 5 -e TIME -et 12h --seed 1
 
 test: $(STAMP) lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist worksteal
 
 screenshots: $(STAMP)
 	HPO_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/test_dashboard.py

@@ -96,7 +96,7 @@ def test_killed_run_resumes_to_the_same_trace(big_bench, tmp_path, sig):
 )
 def test_killed_model_run_resumes_with_its_model_and_strategy_state(big_bench, tmp_path, mode, spec):
     """Warm starts and bandit state (gains, counts, epsilon, knocked-out arms) are stored: same trace."""
-    extra = ["-m", mode, "-s", spec, "--max-trials", "30"]
+    extra = ["-m", mode, "-s", spec, "--max-trials", "20"]
     if spec == "SKO":
         extra += ["-c", str(write_conf(tmp_path, "knockout_period: 1\n"))]
     if spec == "TS":  # Optuna's TPE among the arms: its study is rebuilt from the history on resume
@@ -108,10 +108,10 @@ def test_killed_model_run_resumes_with_its_model_and_strategy_state(big_bench, t
     expected, total = uninterrupted(big_bench, tmp_path, *extra, trace=name)
     results = tmp_path / "killed"
     proc = start(big_bench, results, *extra)
-    wait_for_trials(results, proc, 14)
+    wait_for_trials(results, proc, 10)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
-    assert 14 <= stored_trials(results) < total
+    assert 10 <= stored_trials(results) < total
     resumed = start(big_bench, results, *extra, "-r")
     assert resumed.wait(timeout=300) == 0, resumed.stderr.read()
     assert (results / name).read_bytes() == expected
