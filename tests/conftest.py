@@ -26,6 +26,23 @@ SMALL_HP_CONF = {
 }
 
 
+# Modules whose tests start servers, browsers and killed processes (tens of seconds each), then those
+# of many runs of a few seconds. They run first, so that under pytest-xdist (``make test``) the suite
+# does not end on one long test while the other workers are idle.
+LONG_MODULES = (
+    "test_dashboard", "test_resume", "test_server_runs", "test_etr", "test_exposure", "test_workers",
+    "test_parallel_reps", "test_compare", "test_dask_workers", "test_server_fuzz", "test_etr_real", "test_wheel",
+    "test_golden", "test_objective_failures", "test_scheduler_lost", "test_server_api", "test_bundled", "test_arms",
+    "test_digits_generator", "test_spare",
+)  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long modules first, in ``LONG_MODULES`` order; the rest after them, in collection order (a stable sort)."""
+    rank = {name: i for i, name in enumerate(LONG_MODULES)}
+    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))
+
+
 def make_table(rows: int = 300, epochs: int = 5, seed: int = 0) -> pd.DataFrame:
     """A deterministic synthetic table in the documented format."""
     rng = np.random.default_rng(seed)

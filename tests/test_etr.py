@@ -122,10 +122,10 @@ def test_random_failover_replaces_a_choice_in_flight(cli, small_bench, tmp_path)
 @pytest.mark.parametrize(
     ("rule", "extra"),
     [  # capped: runs of cheap stopped trials reach 10,000-20,000 trials in 4 d (a minute per run for Hyperband)
-        ("ASHA-PROMOTE", ["--max-trials", "3000"]),
-        ("Median", []),
-        ("AdaptiveMedian", ["--max-trials", "2000"]),
-        ("Hyperband", ["-m", "BATCH", "-s", "ASYNC", "--workers", "3", "--max-trials", "2500"]),
+        ("ASHA-PROMOTE", ["--max-trials", "1500"]),
+        ("Median", ["--max-trials", "1500"]),
+        ("AdaptiveMedian", ["--max-trials", "1000"]),
+        ("Hyperband", ["-m", "BATCH", "-s", "ASYNC", "--workers", "3", "--max-trials", "1200"]),
     ],
 )
 def test_a_killed_run_with_early_termination_resumes_to_the_same_trace(big_bench, tmp_path, rule, extra):
