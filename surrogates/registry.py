@@ -113,7 +113,9 @@ def list_benchmarks(
             except InputError as exc:  # one broken user file does not hide the others
                 problems.append(exc.line())
     for entry in SOURCES:
-        infos += entry.factory.listing(yahpo_data)
+        offered, unusable = entry.factory.listing(yahpo_data)
+        infos += offered
+        problems += unusable
     return infos, problems
 
 
@@ -182,7 +184,7 @@ def _table_from_conf(conf: HpConf, path: Path, pool: PoolSettings, yahpo_data: P
     return LookupBenchmark(conf.name, conf, read_table(table, conf), table)
 
 
-def _analytic_listing(yahpo_data: Path | None) -> list[BenchmarkInfo]:
+def _analytic_listing(yahpo_data: Path | None) -> tuple[list[BenchmarkInfo], list[str]]:
     infos = []
     for name in sorted(analytic.FUNCTIONS):
         bench = ModelBenchmark(name, analytic.load_model(name), PoolSettings())
@@ -199,16 +201,21 @@ def _analytic_listing(yahpo_data: Path | None) -> list[BenchmarkInfo]:
                 bench.default_goal(),
             )
         )
-    return infos
+    return infos, []
 
 
-def _yahpo_listing(yahpo_data: Path | None) -> list[BenchmarkInfo]:
+def _yahpo_listing(yahpo_data: Path | None) -> tuple[list[BenchmarkInfo], list[str]]:
+    """The instances of every YAHPO scenario of the data folder, and a line per scenario that cannot be read."""
     folder = _optional_yahpo_dir(yahpo_data)
     if folder is None:
-        return []
-    infos = []
+        return [], []
+    infos, problems = [], []
     for scenario_name in yahpo.scenario_names(folder):
-        scenario = yahpo.load_scenario(folder, scenario_name)
+        try:
+            scenario = yahpo.load_scenario(folder, scenario_name)
+        except InputError as exc:  # one broken scenario does not hide the others
+            problems.append(exc.line())
+            continue
         count = len(
             [p for p in scenario.parameters if p["name"] not in (scenario.spec.instance, scenario.spec.fidelity)]
         )
@@ -224,11 +231,11 @@ def _yahpo_listing(yahpo_data: Path | None) -> list[BenchmarkInfo]:
                     None,
                 )
             )
-    return infos
+    return infos, problems
 
 
-def _none_listed(yahpo_data: Path | None) -> list[BenchmarkInfo]:
-    return []
+def _none_listed(yahpo_data: Path | None) -> tuple[list[BenchmarkInfo], list[str]]:
+    return [], []
 
 
 @dataclass(frozen=True)
@@ -237,13 +244,14 @@ class Source:
 
     ``prefix``: how an hp_conf's ``config.surrogate`` names it (None: a table file); ``builtin``: the
     model a CONFIG argument names directly (or None); ``from_conf``: the benchmark of an hp_conf;
-    ``listing``: the benchmarks it offers without an hp_conf file (``surrogates list``).
+    ``listing``: the benchmarks it offers without an hp_conf file (``surrogates list``), and a line for
+    each source of them that cannot be read.
     """
 
     prefix: str | None
     builtin: Callable[[str, Path | None, Path | None], Any]
     from_conf: Callable[[HpConf, Path, PoolSettings, Path | None], Benchmark]
-    listing: Callable[[Path | None], list[BenchmarkInfo]]
+    listing: Callable[[Path | None], tuple[list[BenchmarkInfo], list[str]]]
 
 
 SOURCES: Registry[Source] = Registry(

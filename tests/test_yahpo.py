@@ -155,3 +155,15 @@ def test_a_user_hp_conf_may_fix_parameters_to_their_defaults(tmp_path):
     path.write_text(json.dumps(document))
     with pytest.raises(InputError, match=r"mine.json: hyperparams.depth: 'depth' is not a parameter of YAHPO lcbench"):
         load_benchmark(str(path), yahpo_data=DATA)
+
+
+def test_a_broken_scenario_is_skipped_with_its_line_and_the_others_are_listed(cli, tmp_path):
+    copy_scenario(tmp_path / "data", "lcbench")
+    broken = copy_scenario(tmp_path / "data", "mynet")
+    (broken / "scenario.json").write_text("{not json")
+    result = cli("surrogates", "list", "--yahpo-data", str(tmp_path / "data"))
+    assert result.code == 0
+    assert len([line for line in result.out.splitlines() if line.startswith("yahpo:lcbench:")]) == 34
+    assert "yahpo:mynet" not in result.out
+    (skipped,) = [line for line in result.err.splitlines() if "mynet" in line]
+    assert skipped.startswith(f"skipped {broken / 'scenario.json'}: cannot read (JSONDecodeError: ")
