@@ -57,12 +57,13 @@ def resolve_hp_conf(config: str, hp_dir: Path | None, key: str = "CONFIG") -> Pa
 
 def is_user_hp_conf(config: str, hp_dir: Path | None) -> bool:
     """True when CONFIG is a file of the user's (a path, or a name in ``-hc``), not a name of a bundled one."""
-    if Path(config).is_file():
-        return True
+    if hp_dir is None:
+        return Path(config).is_file()
     try:
-        return hp_dir is not None and find_config(config, hp_dir, "hp_conf").is_file()
+        find_config(config, hp_dir, "hp_conf")  # a path, or a name in hp_dir
     except InputError:
         return False
+    return True
 
 
 def table_path(conf: HpConf) -> Path:
