@@ -8,6 +8,12 @@ The one-loop refactor reproduced every file byte for byte. Since the GP grows it
 row (the order of floating-point operations changed), the numbers the models report about
 themselves (the strategies' selection records and final values: GP-Hedge gains and
 probabilities; ``-p`` internals) are compared to 1e-9; every decision, outcome and clock still byte for byte.
+
+The cases run with numpy's and OpenBLAS's CPU paths pinned (``tests/cpu_paths.py``): the model
+arms' last bits differ between CPUs with and without AVX-512. 28 cases (the RF arms, Hedge, the
+refinement runs, BATCH, workers, compare cells) were recorded again on 2026-12-02 on a CPU without
+AVX-512, where commit 7ddab2a and the code after it give the same bytes; the old files had come
+from a CPU with AVX-512.
 """
 
 from __future__ import annotations
