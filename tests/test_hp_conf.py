@@ -91,6 +91,22 @@ CASES = [
     ),
     (lambda d: d["hyperparams"]["x"].update(default=1.5), "FILE: hyperparams.x.default: default 1.5 is outside [0, 1]"),
     (
+        lambda d: d["hyperparams"]["x"].update(default="0.5"),
+        "FILE: hyperparams.x.default: expected a number, got str '0.5'; write 0.5 without quotes",
+    ),
+    (
+        lambda d: d["hyperparams"]["x"].update(default="half"),
+        "FILE: hyperparams.x.default: expected a number, got str 'half'",
+    ),
+    (
+        lambda d: d["hyperparams"]["x"].update(default=True),
+        "FILE: hyperparams.x.default: expected a number, got bool True",
+    ),
+    (
+        lambda d: d["hyperparams"]["x"].update(default=[0.5]),
+        "FILE: hyperparams.x.default: expected one value in [0, 1], got [0.5]",
+    ),
+    (
         lambda d: d["hyperparams"]["lr"].update(default=0.5),
         "FILE: hyperparams.lr.default: default 0.5 is outside [0.0001, 0.1]",
     ),
@@ -180,4 +196,9 @@ def test_int_defaults_must_be_levels_or_integers(tmp_path):
     assert (
         error_of(tmp_path, lambda d: d["hyperparams"].update(n=data_int) or d.update(param_order=None))
         == "FILE: hyperparams.n.default: default 1.5 is outside integers in [1, 3]"
+    )
+    data_whole = dict(data_int, default=2.0)
+    assert (
+        error_of(tmp_path, lambda d: d["hyperparams"].update(n=data_whole) or d.update(param_order=None))
+        == "FILE: hyperparams.n.default: expected an integer, got float 2.0; write 2"
     )

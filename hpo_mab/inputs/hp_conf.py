@@ -189,11 +189,35 @@ def _parse_spec(name: str, spec: Any, source: str, path: str) -> HyperParameter:
             )
     if "default" in spec:
         default = spec["default"]
-        scalar = isinstance(default, (str, int, float))  # bool is an int; lists and mappings are no values
-        if not scalar or not hp.contains(default) or (kind == "int" and not hp.is_choice and not _is_int(default)):
-            raise InputError(f"default {show(default)} is outside {hp.describe_domain()}", source, f"{path}.default")
+        problem = _default_problem(hp, default)
+        if problem:
+            raise InputError(problem, source, f"{path}.default")
         hp = HyperParameter(name, kind, value_type, hp.range, hp.power_of, default, log)
     return hp
+
+
+def _default_problem(hp: HyperParameter, default: Any) -> str | None:
+    """Why ``default`` is no value of ``hp`` (None when it is one): the wrong kind of value, or outside the domain."""
+    domain = hp.describe_domain()
+    if not isinstance(default, (str, int, float)):  # lists and mappings are no values
+        return f"expected one value in {domain}, got {show(default)}"
+    numeric = not hp.levels()
+    if numeric and not checks.is_number(default):
+        hint = f"; write {default.strip()} without quotes" if isinstance(default, str) and _parses(default) else ""
+        return f"expected a number, got {type(default).__name__} {show(default)}{hint}"
+    if numeric and hp.type == "int" and isinstance(default, float) and default.is_integer():
+        return f"expected an integer, got float {show(default)}; write {int(default)}"
+    if not hp.contains(default):
+        return f"default {show(default)} is outside {domain}"
+    return None
+
+
+def _parses(text: str) -> bool:
+    """Whether ``text`` reads as a finite number (the quoted '0.5' a user meant as 0.5)."""
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _is_int(value: Any) -> bool:
