@@ -86,3 +86,28 @@ def test_compare_cells_of_different_settings_are_different_runs(cli, tmp_path):
     assert tidy.groupby("strategy")["rep"].nunique().tolist() == [2, 2]
     assert {row["checkpoint"] for row in tables["checkpoints"]} == {3600.0, 7200.0}
     assert result.err.splitlines() == ["note: checkpoints beyond the 2h00m budget left out: 3h00m"]
+
+
+def test_runs_of_two_budgets_are_reported_each_up_to_its_own_budget(cli, tmp_path):
+    folder = tmp_path / "traces"
+    trace(folder / "bench" / "T100S" / "X(2).json", {0: [(60, 0.5), (110, 0.05)], 1: [(40, 0.3), (90, 0.2)]})
+    trace(folder / "bench" / "T200S" / "X(2).json", {0: [(60, 0.4), (150, 0.05)], 1: [(40, 0.3), (190, 0.1)]})
+    trace(folder / "bench" / "G0.1" / "X(1).json", {0: [(30, 0.6), (300, 0.1)]})
+    result, tables, tidy = report_tables(cli, folder, "--goal", "bench=0.1", "--checkpoints", "50s,100s,200s")
+    assert result.err.splitlines() == [
+        "note: runs of different TIME budgets (1m40s, 3m20s): each is summarised and ranked only up to its own budget"
+    ]
+    # the 100 s runs have no value at 200 s: they did not run then (before, their 100 s result stood there)
+    assert [(r["strategy"], r["checkpoint"], r["median"]) for r in tables["checkpoints"]] == [
+        ("X [G0.1]", 50.0, 0.6), ("X [G0.1]", 100.0, 0.6), ("X [G0.1]", 200.0, 0.6),
+        ("X [T100S]", 50.0, 0.3), ("X [T100S]", 100.0, pytest.approx(0.35)),
+        ("X [T200S]", 50.0, 0.3), ("X [T200S]", 100.0, pytest.approx(0.35)), ("X [T200S]", 200.0, pytest.approx(0.075)),
+    ]  # fmt: skip
+    assert [(r["strategy"], r["checkpoint"], r["mean_rank"]) for r in tables["ranks"] if r["checkpoint"] == 200.0] == [
+        ("X [G0.1]", 200.0, 2.0), ("X [T200S]", 200.0, 1.0)
+    ]  # fmt: skip
+    # rep 0 of the 100 s run reached 0.05 at 110 s, beyond its own budget: no success, though within 200 s
+    assert [(r["strategy"], r["success_rate"]) for r in tables["goals"]] == [
+        ("X [G0.1]", 0.0), ("X [T100S]", 0.0), ("X [T200S]", 1.0)
+    ]  # fmt: skip
+    assert sorted(tidy["budget"].dropna().unique()) == [100.0, 200.0]

@@ -189,6 +189,13 @@ def report(
     goals.update(given)
     budget = results_budget(results)
     times = within_budget(times, budget, lambda m: click.echo(f"note: {m}", err=True))
+    if "budget" in tidy.columns:
+        budgets = sorted(b for b in tidy["budget"].unique() if b == b)
+        click.echo(
+            f"note: runs of different TIME budgets ({', '.join(map(format_seconds, budgets))}): each is summarised"
+            " and ranked only up to its own budget",
+            err=True,
+        )
     if "table" in chosen:
         click.echo(summary_text(summary_tables(tidy, goals, times, budget)))
     files = chosen - {"table"}

@@ -21,11 +21,15 @@ _REP_KEYS = ["strategy", "benchmark", "rep"]
 def best_at_times(tidy: pd.DataFrame, times: Sequence[float]) -> pd.DataFrame:
     """Best error of each (strategy, benchmark, rep) among trials with ``clock <= time``, for each time.
 
-    Columns strategy, benchmark, rep, time, best_error (NaN when the rep had no trial by then).
+    Columns strategy, benchmark, rep, time, best_error (NaN when the rep had no trial by then). With a
+    ``budget`` column (traces of several TIME budgets), a rep has no row at times beyond its budget: it did
+    not run then, so it is neither summarised nor ranked there.
     """
-    grid = np.asarray(list(times), dtype=float)
+    times = np.asarray(list(times), dtype=float)
     parts: list[pd.DataFrame] = []
     for (strategy, benchmark, rep), group in tidy.groupby(_REP_KEYS, sort=True):
+        budget = float(group["budget"].iloc[0]) if "budget" in group.columns else np.nan
+        grid = times if np.isnan(budget) else times[times <= budget]
         clock = group["clock"].to_numpy(dtype=float)
         order = np.lexsort((group["trial"].to_numpy(), clock))
         running = np.fmin.accumulate(group["error"].to_numpy(dtype=float)[order])
@@ -67,7 +71,8 @@ def goal_table(tidy: pd.DataFrame, goals: dict[str, float], horizon: float | Non
     (``clock <= horizon``, the rule of the checkpoints, so the trial that crosses a budget counts in
     neither); its time to goal is the smallest clock of such a trial, +inf if none.
     ``median_time_to_goal`` is the median over all reps (inf when half or more never reached it);
-    ``success_rate`` the fraction of reps that reached it.
+    ``success_rate`` the fraction of reps that reached it. With a ``budget`` column (traces of several
+    TIME budgets) each run's own budget is its horizon.
     """
     rows = []
     for (benchmark, strategy), group in tidy.groupby(["benchmark", "strategy"], sort=True):
@@ -75,6 +80,8 @@ def goal_table(tidy: pd.DataFrame, goals: dict[str, float], horizon: float | Non
             continue
         goal = float(goals[benchmark])
         within = group if horizon is None else group[group["clock"] <= horizon]
+        if "budget" in within.columns:  # traces of several budgets: each run's own budget bounds it
+            within = within[~(within["clock"] > within["budget"])]
         hits = within[within["error"] <= goal + GOAL_TOLERANCE]
         first = hits.groupby("rep")["clock"].min()
         reps = np.sort(group["rep"].unique())
@@ -104,10 +111,11 @@ def rank_table(tidy: pd.DataFrame, checkpoints: Sequence[float]) -> pd.DataFrame
         reps = common_reps(bench)
         best = best_at_times(bench[bench["rep"].isin(reps)], points)
         for time, at_time in best.groupby("time", sort=True):
-            table = at_time.pivot(index="rep", columns="strategy", values="best_error")[strategies]
-            values = np.nan_to_num(table.to_numpy(dtype=float), nan=np.inf)
+            table = at_time.pivot(index="rep", columns="strategy", values="best_error")
+            present = [s for s in strategies if s in table.columns]  # a run has no rank beyond its budget
+            values = np.nan_to_num(table[present].to_numpy(dtype=float), nan=np.inf)
             means = stats.rankdata(values, axis=1).mean(axis=0)
-            rows += [(benchmark, s, time, float(m), len(reps)) for s, m in zip(strategies, means, strict=True)]
+            rows += [(benchmark, s, time, float(m), len(reps)) for s, m in zip(present, means, strict=True)]
     return pd.DataFrame(rows, columns=["benchmark", "strategy", "checkpoint", "mean_rank", "reps"])
 
 

@@ -152,8 +152,16 @@ def read_json_trace(path: Path, benchmark: str | None = None, strategy: str | No
 
 
 def read_json_traces(paths: list[Path], benchmark: str | None = None) -> pd.DataFrame:
-    """Several trace files as one tidy frame, one per run (see :func:`label_traces`, :func:`read_json_trace`)."""
-    frames = [read_json_trace(p, benchmark, label) for p, label in label_traces(paths)]
+    """Several trace files as one tidy frame, one per run (see :func:`label_traces`, :func:`read_json_trace`).
+
+    When the traces were run to different TIME budgets (``T3600S`` and ``T7200S`` folders), the frame has a
+    ``budget`` column, and a run has no value at times beyond its own budget (:func:`best_at_times`).
+    """
+    labelled = label_traces(paths)
+    frames = [read_json_trace(p, benchmark, label) for p, label in labelled]
+    budgets = [trace_budget(p) for p, _ in labelled]
+    if len({b for b in budgets if b is not None}) > 1:  # runs of several budgets: NaN marks a GOAL run
+        frames = [f.assign(budget=np.nan if b is None else b) for f, b in zip(frames, budgets, strict=True)]
     frames = [f for f in frames if not f.empty]
     if not frames:
         return empty_tidy()
