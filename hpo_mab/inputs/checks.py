@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from hpo_mab.inputs.errors import InputError, show
-from hpo_mab.inputs.options import check_finite
+from hpo_mab.inputs.options import Number
+from hpo_mab.inputs.options import is_number as is_number  # re-exported: the readers call checks.is_number
 
 
 def join(path: str, key: str | int) -> str:
@@ -28,21 +29,9 @@ def check_keys(mapping: Any, source: str, path: str, allowed: tuple[str, ...], r
     return mapping
 
 
-def is_number(value: Any) -> bool:
-    """True for int and float, not bool."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def number(value: Any, source: str, path: str, *, positive: bool = False, integer: bool = False):
-    """Check a number (optionally a positive one, optionally an integer)."""
-    desc = ("a positive " if positive else "an " if integer else "a ") + ("integer" if integer else "number")
-    ok = isinstance(value, int) if integer else is_number(value)
-    if not ok or isinstance(value, bool):
-        raise InputError(f"expected {desc}, got {show(value)}", source, path)
-    check_finite(value, desc, source, path)
-    if positive and value <= 0:
-        raise InputError(f"expected {desc}, got {show(value)}", source, path)
-    return value
+    """Check a number (optionally a positive one, optionally an integer): the plug-in options' :class:`Number`."""
+    return Number(positive=positive, integer=integer).check(value, source, path)
 
 
 def at_most(value: Any, high: float, source: str, path: str, why: str = "") -> Any:
