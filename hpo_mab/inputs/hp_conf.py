@@ -198,9 +198,8 @@ def _parse_spec(name: str, spec: Any, source: str, path: str) -> HyperParameter:
 
 def _default_problem(hp: HyperParameter, default: Any) -> str | None:
     """Why ``default`` is no value of ``hp`` (None when it is one): the wrong kind of value, or outside the domain."""
-    domain = hp.describe_domain()
     if not isinstance(default, (str, int, float)):  # lists and mappings are no values
-        return f"expected one value in {domain}, got {show(default)}"
+        return f"expected one value in {hp.describe_domain()}, got {show(default)}"
     numeric = not hp.levels()
     if numeric and not checks.is_number(default):
         hint = f"; write {default.strip()} without quotes" if isinstance(default, str) and _parses(default) else ""
@@ -208,7 +207,7 @@ def _default_problem(hp: HyperParameter, default: Any) -> str | None:
     if numeric and hp.type == "int" and isinstance(default, float) and default.is_integer():
         return f"expected an integer, got float {show(default)}; write {int(default)}"
     if not hp.contains(default):
-        return f"default {show(default)} is outside {domain}"
+        return f"default {show(default)} is outside {hp.describe_domain()}"
     return None
 
 

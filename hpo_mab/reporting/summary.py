@@ -18,6 +18,17 @@ GOAL_TOLERANCE = 1e-12
 _REP_KEYS = ["strategy", "benchmark", "rep"]
 
 
+def run_horizon(run: pd.DataFrame, horizon: float | None) -> float | None:
+    """The time up to which the trials of one run (one strategy label) count.
+
+    Its own TIME budget when the frame has a ``budget`` column (traces of several budgets; NaN for a GOAL
+    run), else ``horizon`` (None: no bound).
+    """
+    if "budget" in run.columns and not np.isnan(budget := float(run["budget"].iloc[0])):
+        return budget
+    return horizon
+
+
 def best_at_times(tidy: pd.DataFrame, times: Sequence[float]) -> pd.DataFrame:
     """Best error of each (strategy, benchmark, rep) among trials with ``clock <= time``, for each time.
 
@@ -28,8 +39,8 @@ def best_at_times(tidy: pd.DataFrame, times: Sequence[float]) -> pd.DataFrame:
     times = np.asarray(list(times), dtype=float)
     parts: list[pd.DataFrame] = []
     for (strategy, benchmark, rep), group in tidy.groupby(_REP_KEYS, sort=True):
-        budget = float(group["budget"].iloc[0]) if "budget" in group.columns else np.nan
-        grid = times if np.isnan(budget) else times[times <= budget]
+        limit = run_horizon(group, None)
+        grid = times if limit is None else times[times <= limit]
         clock = group["clock"].to_numpy(dtype=float)
         order = np.lexsort((group["trial"].to_numpy(), clock))
         running = np.fmin.accumulate(group["error"].to_numpy(dtype=float)[order])
@@ -79,9 +90,8 @@ def goal_table(tidy: pd.DataFrame, goals: dict[str, float], horizon: float | Non
         if benchmark not in goals:
             continue
         goal = float(goals[benchmark])
-        within = group if horizon is None else group[group["clock"] <= horizon]
-        if "budget" in within.columns:  # traces of several budgets: each run's own budget bounds it
-            within = within[~(within["clock"] > within["budget"])]
+        limit = run_horizon(group, horizon)
+        within = group if limit is None else group[group["clock"] <= limit]
         hits = within[within["error"] <= goal + GOAL_TOLERANCE]
         first = hits.groupby("rep")["clock"].min()
         reps = np.sort(group["rep"].unique())
